@@ -1,0 +1,38 @@
+/**
+ * Options shared by several commands, declared once: the flag, its parser and its
+ * validation. A bad value is a SlicetuneError naming the option.
+ */
+import { Option } from 'commander';
+import type { DeviceChoice } from '../gpu/device.js';
+import { SLICE_MECHANISMS, type SliceMechanism } from '../gpu/types.js';
+import { SlicetuneError } from '../util/errors.js';
+
+export const deviceOption = () =>
+  new Option('--device <kind>', 'auto: the CUDA GPU if there is one, else the simulated GPU; cuda; sim')
+    .choices(['auto', 'cuda', 'sim'])
+    .default('auto');
+
+export const jsonOption = () => new Option('--json', 'print results as JSON');
+
+export const mechanismOption = (fallback: SliceMechanism) =>
+  new Option('--sharing <mechanism>', 'how the GPU is sliced').choices([...SLICE_MECHANISMS]).default(fallback);
+
+export function parseShare(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 100) {
+    throw new SlicetuneError('BAD_OPTION', `--share must be a percentage in (0, 100], got '${value}'`);
+  }
+  return n;
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new SlicetuneError('BAD_OPTION', `${name} must be a positive integer, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+export type { DeviceChoice };

@@ -1,0 +1,231 @@
+/**
+ * A pool of measurement servers on one GPU, one per slice. It owns the runner processes (one
+ * per slice for mps/timeslice/exclusive, one for all green contexts), restarts them when they
+ * die, and keeps every item's fate a value:
+ * - a kernel that hangs is a `timeout` (its runner is killed and restarted);
+ * - a sticky fault seen while other kernels ran beside it may be a neighbour's (under MPS one
+ *   client's fault kills every client), so it is re-run alone: only a fault alone is `fault`;
+ * - an item whose runner died under it without an answer is requeued.
+ */
+import type { BackendOptions } from '../gpu/backend.js';
+import type { BackendKind, DeviceInfo, Slice, SliceMechanism, SliceSpec } from '../gpu/types.js';
+import { SlicetuneError } from '../util/errors.js';
+import type { RunnerConfig, RunnerItem } from './protocol.js';
+import { RunnerProcess, type RunOutcome } from './runner-process.js';
+import type { MeasuredItem, MeasureOptions, MeasureResult } from './types.js';
+
+export interface PoolConfig {
+  backend: BackendKind;
+  mechanism: SliceMechanism;
+  /** Number of slices (measurement servers); `exclusive` always has one. */
+  slices: number;
+  /** Share of the GPU per slice, percent (ignored for exclusive and timeslice: whole GPU). */
+  percent: number;
+  backendOptions?: BackendOptions;
+  /** Extra environment for every runner process (MPS pipe directory and thread percentage). */
+  env?: Record<string, string>;
+}
+
+export interface SliceServer {
+  readonly index: number;
+  readonly slice: Slice;
+  readonly process: RunnerProcess;
+  readonly slot: number;
+}
+
+export interface PoolStats {
+  restarts: number;
+  requeued: number;
+  isolatedReruns: number;
+}
+
+interface Job {
+  item: RunnerItem;
+  options: MeasureOptions;
+  server?: number;
+  attempts: number;
+  suspect: boolean;
+  colocated: boolean;
+  resolve: (m: MeasuredItem) => void;
+}
+
+const MAX_ATTEMPTS = 3;
+
+export class SlicePool {
+  readonly stats: PoolStats = { restarts: 0, requeued: 0, isolatedReruns: 0 };
+  private readonly queue: Job[] = [];
+  private readonly busy = new Map<number, Job>();
+  private readonly restarting = new Set<RunnerProcess>();
+  private closed = false;
+
+  private constructor(
+    readonly config: PoolConfig,
+    readonly servers: SliceServer[],
+    readonly device: DeviceInfo,
+  ) {}
+
+  static async start(config: PoolConfig): Promise<SlicePool> {
+    const processes = runnerLayout(config).map((c) => new RunnerProcess(c, config.env));
+    await Promise.all(processes.map((p) => p.start()));
+    const servers: SliceServer[] = [];
+    for (const p of processes) {
+      p.slices.forEach((slice, slot) => servers.push({ index: servers.length, slice, process: p, slot }));
+    }
+    const device = processes[0]?.device;
+    if (!device) throw new SlicetuneError('INTERNAL', 'pool started without a device');
+    return new SlicePool(config, servers, device);
+  }
+
+  get inFlight(): number {
+    return this.busy.size;
+  }
+
+  /** Measures every item on whichever servers are free; results in input order. */
+  measure(items: readonly RunnerItem[], options: MeasureOptions): Promise<MeasuredItem[]> {
+    return Promise.all(items.map((item) => this.enqueue(item, options)));
+  }
+
+  /** Measures one item on one given server (a tuning client bound to its slice). */
+  measureOn(server: number, item: RunnerItem, options: MeasureOptions): Promise<MeasuredItem> {
+    if (!this.servers[server]) throw new SlicetuneError('BAD_OPTION', `no measurement server ${server}`);
+    return this.enqueue(item, options, server);
+  }
+
+  /** Resolves once no runner is being restarted (results can come back before a restart ends). */
+  async settled(): Promise<void> {
+    while (this.restarting.size > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  async memInfo(): Promise<{ free: number; total: number }> {
+    const p = this.servers[0]?.process;
+    if (!p) return { free: 0, total: 0 };
+    return p.memInfo();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const processes = new Set(this.servers.map((s) => s.process));
+    await Promise.all([...processes].map((p) => p.close()));
+  }
+
+  private enqueue(item: RunnerItem, options: MeasureOptions, server?: number): Promise<MeasuredItem> {
+    if (this.closed) throw new SlicetuneError('INTERNAL', 'measurement pool is closed');
+    return new Promise((resolve) => {
+      this.queue.push({ item, options, server, attempts: 0, suspect: false, colocated: false, resolve });
+      this.dispatch();
+    });
+  }
+
+  /** Hands queued jobs to free, live servers; a suspect runs only with the GPU to itself. */
+  private dispatch(): void {
+    const suspectIndex = this.queue.findIndex((j) => j.suspect);
+    if (suspectIndex >= 0) {
+      if (this.busy.size > 0) return;
+      const job = this.queue[suspectIndex] as Job;
+      const server = this.freeServers().find((s) => job.server === undefined || s.index === job.server);
+      if (!server) return;
+      this.queue.splice(suspectIndex, 1);
+      this.stats.isolatedReruns++;
+      this.launch(job, server);
+      return;
+    }
+    for (const server of this.freeServers()) {
+      const i = this.queue.findIndex((j) => j.server === undefined || j.server === server.index);
+      if (i < 0) continue;
+      const [job] = this.queue.splice(i, 1);
+      if (job) this.launch(job, server);
+    }
+  }
+
+  private freeServers(): SliceServer[] {
+    return this.servers.filter((s) => !this.busy.has(s.index) && s.process.alive && !this.restarting.has(s.process));
+  }
+
+  private launch(job: Job, server: SliceServer): void {
+    if (this.busy.size > 0) {
+      job.colocated = true;
+      for (const other of this.busy.values()) other.colocated = true;
+    }
+    this.busy.set(server.index, job);
+    job.attempts++;
+    server.process
+      .run(server.slot, job.item, job.options, watchdogBudgetMs(job.options))
+      .then((outcome) => this.settle(job, server, outcome));
+  }
+
+  private settle(job: Job, server: SliceServer, outcome: RunOutcome): void {
+    this.busy.delete(server.index);
+    const finish = (result: MeasureResult, runWallMs: number) =>
+      job.resolve({ id: job.item.id, result, slice: server.slice, runWallMs });
+    if (outcome.kind === 'result') {
+      const r = outcome.result;
+      if (!r.ok && r.kind === 'fault' && outcome.fatal && job.colocated && !job.suspect) {
+        // Possibly a neighbour's fault: run it again with the GPU to itself.
+        job.suspect = true;
+        job.colocated = false;
+        this.queue.unshift(job);
+      } else {
+        finish(r, outcome.runWallMs);
+      }
+    } else if (outcome.kind === 'watchdog') {
+      finish(
+        { ok: false, kind: 'timeout', message: outcome.message, compileMs: job.item.binary.compileMs },
+        outcome.runWallMs,
+      );
+    } else if (job.attempts < MAX_ATTEMPTS) {
+      this.stats.requeued++;
+      job.colocated = false;
+      this.queue.unshift(job);
+    } else {
+      const message = `runner died ${job.attempts} times while measuring this item: ${outcome.message}`;
+      finish({ ok: false, kind: 'fault', message, compileMs: job.item.binary.compileMs }, 0);
+    }
+    if (!server.process.alive || (outcome.kind === 'result' && outcome.fatal)) void this.restart(server.process);
+    this.dispatch();
+  }
+
+  /** Restarts a dead runner once all its in-flight items have settled. */
+  private async restart(p: RunnerProcess): Promise<void> {
+    if (this.restarting.has(p) || this.closed) return;
+    this.restarting.add(p);
+    try {
+      // A fatal result is sent just before the process exits: wait for the exit itself.
+      while (p.alive) await new Promise((r) => setTimeout(r, 10));
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await p.start();
+          this.stats.restarts++;
+          break;
+        } catch (e) {
+          if (attempt >= MAX_ATTEMPTS) throw e;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+      }
+    } finally {
+      this.restarting.delete(p);
+    }
+    this.dispatch();
+  }
+}
+
+/** How long an item may take before the watchdog kills its runner: every launch at its timeout. */
+export function watchdogBudgetMs(o: MeasureOptions): number {
+  const launches = 2 + o.warmup + o.repeat * o.number;
+  return 15_000 + o.timeoutMs * (launches + 20) + o.repeat * o.minRepeatMs * 2;
+}
+
+/** Which runner processes a pool needs, and which slices each one hosts. */
+export function runnerLayout(config: PoolConfig): RunnerConfig[] {
+  const n = config.mechanism === 'exclusive' ? 1 : config.slices;
+  if (!Number.isInteger(n) || n < 1) throw new SlicetuneError('BAD_OPTION', `slices must be >= 1, got ${n}`);
+  const percent = config.mechanism === 'exclusive' || config.mechanism === 'timeslice' ? 100 : config.percent;
+  if (!(percent > 0 && percent <= 100)) {
+    throw new SlicetuneError('BAD_OPTION', `share must be in (0, 100] percent, got ${config.percent}`);
+  }
+  const spec: SliceSpec = { mechanism: config.mechanism, percent };
+  const backendOptions = { ...config.backendOptions, coRunningSlices: n };
+  const one = (slices: SliceSpec[]): RunnerConfig => ({ backend: config.backend, slices, backendOptions });
+  // Green contexts share SMs only inside one process: all green slices live in one runner.
+  if (config.mechanism === 'green') return [one(Array.from({ length: n }, () => spec))];
+  return Array.from({ length: n }, () => one([spec]));
+}

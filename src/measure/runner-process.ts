@@ -1,0 +1,168 @@
+/**
+ * The host's handle on one runner process: starts it, sends it items, and watches it. A
+ * runner that stops answering is killed (the watchdog); one that dies is reported, so the
+ * pool can restart it and requeue what it was doing.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { DeviceInfo, Slice } from '../gpu/types.js';
+import { siblingEntry } from '../util/entry.js';
+import { SlicetuneError } from '../util/errors.js';
+import type { RunnerConfig, RunnerItem, RunnerMessage } from './protocol.js';
+import type { MeasureOptions, MeasureResult } from './types.js';
+
+export type RunOutcome =
+  | { kind: 'result'; result: MeasureResult; runWallMs: number; fatal: boolean }
+  /** The process went away without a result for this item (killed, crashed, or a peer's fault). */
+  | { kind: 'died'; message: string }
+  /** The watchdog killed the process because this item ran past its budget. */
+  | { kind: 'watchdog'; message: string; runWallMs: number };
+
+interface Pending {
+  resolve: (o: RunOutcome) => void;
+  timer: NodeJS.Timeout;
+  start: number;
+}
+
+const STARTUP_TIMEOUT_MS = 120_000;
+
+export class RunnerProcess {
+  private child: ChildProcess | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly stderrTail: string[] = [];
+  private memRequests = new Map<number, (m: { free: number; total: number }) => void>();
+  private nextRequest = 0;
+  slices: Slice[] = [];
+  device: DeviceInfo | undefined;
+  restarts = -1;
+
+  constructor(
+    private readonly config: RunnerConfig,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts (or restarts) the process and waits until its slices are open. */
+  async start(): Promise<Slice[]> {
+    this.restarts++;
+    const entry = siblingEntry(import.meta.url, 'runner-worker');
+    const child = fork(entry.path, [], {
+      execArgv: entry.execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      env: { ...process.env, ...this.env, SLICETUNE_RUNNER_CONFIG: JSON.stringify(this.config) },
+    });
+    this.child = child;
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail.push(d.toString());
+      if (this.stderrTail.length > 20) this.stderrTail.shift();
+    });
+    const ready = new Promise<Slice[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new SlicetuneError('WORKER_DIED', `runner did not start within ${STARTUP_TIMEOUT_MS} ms`));
+      }, STARTUP_TIMEOUT_MS);
+      const onMessage = (raw: unknown) => {
+        const msg = raw as RunnerMessage;
+        if (msg.type === 'ready') {
+          clearTimeout(timer);
+          this.slices = msg.slices;
+          this.device = msg.device;
+          resolve(msg.slices);
+        } else if (msg.type === 'startup-error') {
+          clearTimeout(timer);
+          reject(new SlicetuneError('SLICE_UNAVAILABLE', `runner could not start: ${msg.message} [${msg.code}]`));
+        }
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(
+          new SlicetuneError(
+            'WORKER_DIED',
+            `runner exited during start (code ${code}, signal ${signal}): ${this.stderrTail.join('').slice(-2000)}`,
+          ),
+        );
+      });
+    });
+    child.on('message', (raw) => this.onMessage(raw as RunnerMessage));
+    child.on('exit', (code, signal) => this.onExit(code, signal));
+    return ready;
+  }
+
+  /**
+   * Measures one item in `slot`. `budgetMs` is the watchdog's limit for the whole item: past it
+   * the process is killed and the item is reported as `watchdog`.
+   */
+  run(slot: number, item: RunnerItem, options: MeasureOptions, budgetMs: number): Promise<RunOutcome> {
+    const child = this.child;
+    if (!child || !this.alive) return Promise.resolve({ kind: 'died', message: 'runner is not running' });
+    if (this.pending.has(slot)) throw new Error(`slot ${slot} is busy`);
+    return new Promise<RunOutcome>((resolve) => {
+      const start = performance.now();
+      const timer = setTimeout(() => {
+        this.pending.delete(slot);
+        resolve({
+          kind: 'watchdog',
+          message: `no answer within ${Math.round(budgetMs)} ms: runner killed by the watchdog`,
+          runWallMs: performance.now() - start,
+        });
+        this.kill();
+      }, budgetMs);
+      this.pending.set(slot, { resolve, timer, start });
+      child.send({ type: 'measure', slot, item, options });
+    });
+  }
+
+  /** Device memory as the runner sees it (for leak checks). */
+  memInfo(): Promise<{ free: number; total: number }> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.memRequests.set(requestId, resolve);
+      this.child?.send({ type: 'mem-info', requestId });
+    });
+  }
+
+  kill(): void {
+    this.child?.kill('SIGKILL');
+  }
+
+  /** Asks the runner to free everything and exit; kills it if it does not. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child || !this.alive) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.send({ type: 'close' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  get lastStderr(): string {
+    return this.stderrTail.join('');
+  }
+
+  private onMessage(msg: RunnerMessage): void {
+    if (msg.type === 'result') {
+      const p = this.pending.get(msg.slot);
+      if (!p) return; // the watchdog already gave up on it
+      clearTimeout(p.timer);
+      this.pending.delete(msg.slot);
+      p.resolve({ kind: 'result', result: msg.result, runWallMs: msg.runWallMs, fatal: msg.fatal });
+    } else if (msg.type === 'mem-info') {
+      this.memRequests.get(msg.requestId)?.({ free: msg.free, total: msg.total });
+      this.memRequests.delete(msg.requestId);
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const why = `runner process exited (code ${code}, signal ${signal})`;
+    for (const [slot, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.resolve({ kind: 'died', message: why });
+      this.pending.delete(slot);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/** Record filters and answers, and the SQL WHERE clause a filter becomes. */
+import type { SliceMechanism } from '../gpu/types.js';
+import type { TuningRecord } from './types.js';
+
+export interface RecordFilter {
+  taskKey?: string | undefined;
+  workloadKey?: string | undefined;
+  template?: string | undefined;
+  /** The requested share of the slice, percent. */
+  percent?: number | undefined;
+  mechanism?: SliceMechanism | undefined;
+  deviceName?: string | undefined;
+  runId?: string | undefined;
+  /** Successful measurements only. */
+  okOnly?: boolean | undefined;
+  /** At most this many records (query and export; count ignores it). */
+  limit?: number | undefined;
+}
+
+export interface ShareQuery {
+  percent: number;
+  mechanism?: SliceMechanism | undefined;
+  deviceName?: string | undefined;
+}
+
+export interface BestAnswer {
+  record: TuningRecord;
+  /** Whether the record was tuned at the share asked for. */
+  exact: boolean;
+  /** The share the record was tuned at (the nearest tuned share when not exact). */
+  tunedPercent: number;
+  /** One sentence on which share answered, and by what rule when it was not the one asked for. */
+  note: string;
+}
+
+const FILTER_COLUMNS = {
+  taskKey: 'task_key',
+  workloadKey: 'workload_key',
+  template: 'template',
+  percent: 'percent',
+  mechanism: 'mechanism',
+  deviceName: 'device_name',
+  runId: 'run_id',
+} as const satisfies Partial<Record<keyof RecordFilter, string>>;
+
+/** ` WHERE a = @a AND ...` (or '') and its named parameters; undefined fields do not filter. */
+export function whereOf(filter: RecordFilter): { sql: string; params: Record<string, string | number> } {
+  const clauses: string[] = [];
+  const params: Record<string, string | number> = {};
+  for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
+    const value = filter[field as keyof typeof FILTER_COLUMNS];
+    if (value === undefined) continue;
+    clauses.push(`${column} = @${field}`);
+    params[field] = value;
+  }
+  if (filter.okOnly) clauses.push('ok = 1');
+  return { sql: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}

@@ -1,0 +1,56 @@
+/**
+ * What the cost model learns from: measured trials and transfer points, as scores on one scale.
+ * A score is -log(cost / best of its group), so 0 is the best known and lower is slower: absolute
+ * times differ across shares and shapes, relative ones carry over. Failures score below the
+ * slowest success so the model learns to avoid their region.
+ */
+import type { Rng } from '../util/rng.js';
+import type { Sample } from './cost-model.js';
+import type { PriorPoint, Trial } from './types.js';
+
+/** How far below the slowest success a failure scores (log units: e times slower). */
+const FAILURE_PENALTY = 1;
+
+export interface TrainingSetOptions {
+  /** Most samples in one training set (own trials first, prior points fill the rest). */
+  maxSamples: number;
+  /** Of the own trials kept when there are too many, this many are the fastest, the rest the latest. */
+  keepBest: number;
+}
+
+export function trainingSamples(
+  history: readonly Trial[],
+  featuresOf: (trial: Trial) => number[],
+  prior: readonly PriorPoint[],
+  rng: Rng,
+  options: TrainingSetOptions,
+): Sample[] {
+  const own = keptTrials(history, options);
+  const best = Math.min(...own.map((t) => t.cost));
+  const raw: { features: number[]; score: number }[] = own.map((t) => ({
+    features: featuresOf(t),
+    score: Number.isFinite(t.cost) ? -Math.log(t.cost / best) : Number.NEGATIVE_INFINITY,
+  }));
+  const room = Math.max(0, options.maxSamples - raw.length);
+  // Each prior point enters with probability equal to its weight: the forest takes no sample weights.
+  const trusted = prior.filter((p) => rng.next() < (p.weight ?? 1));
+  for (const p of rng.shuffle(trusted).slice(0, room)) {
+    raw.push({
+      features: p.features,
+      score: Number.isFinite(p.cost) ? -Math.log(Math.max(p.cost, 1e-12)) : Number.NEGATIVE_INFINITY,
+    });
+  }
+  const finite = raw.filter((s) => Number.isFinite(s.score)).map((s) => s.score);
+  if (finite.length === 0) return [];
+  const failureScore = Math.min(...finite) - FAILURE_PENALTY;
+  return raw.map((s) => (Number.isFinite(s.score) ? s : { features: s.features, score: failureScore }));
+}
+
+function keptTrials(history: readonly Trial[], options: TrainingSetOptions): Trial[] {
+  if (history.length <= options.maxSamples) return [...history];
+  const fastest = [...history].sort((a, b) => a.cost - b.cost).slice(0, options.keepBest);
+  const kept = new Set(fastest);
+  for (let i = history.length - 1; i >= 0 && kept.size < options.maxSamples; i--)
+    kept.add(history[i] as Trial);
+  return [...kept];
+}
