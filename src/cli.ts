@@ -22,6 +22,12 @@ try {
 }
 
 async function loadCommands(): Promise<((p: Command) => void)[]> {
-  const modules = await Promise.all([import('./cli/commands/devices.js')]);
+  const modules = await Promise.all([
+    import('./cli/commands/devices.js'),
+    import('./cli/commands/space.js'),
+    import('./cli/commands/tune-op.js'),
+    import('./cli/commands/records.js'),
+    import('./cli/commands/tasks.js'),
+  ]);
   return modules.map((m) => m.register);
 }

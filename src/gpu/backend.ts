@@ -45,7 +45,12 @@ export interface SliceContext {
   /** Sets every byte of the buffer (0xff makes every f32 a NaN: the checker's poison). */
   fill(buffer: DeviceBuffer, byte: number): void;
   /** Launches once and waits: for the correctness check. */
-  run(kernel: LoadedKernel, source: KernelSource, args: readonly LaunchArg[], timeoutMs: number): Promise<void>;
+  run(
+    kernel: LoadedKernel,
+    source: KernelSource,
+    args: readonly LaunchArg[],
+    timeoutMs: number,
+  ): Promise<void>;
   /** Times `count` launches with device events; resolves to the mean milliseconds per launch. */
   time(
     kernel: LoadedKernel,

@@ -11,6 +11,13 @@ import { delimiter, join } from 'node:path';
 import { SlicetuneError } from '../util/errors.js';
 
 const CONTROL = 'nvidia-cuda-mps-control';
+/** MPS clients take their share of the SMs from this variable; the daemon enforces it. */
+export const MPS_PERCENT_ENV = 'CUDA_MPS_ACTIVE_THREAD_PERCENTAGE';
+/**
+ * The whole GPU's SM count, handed to MPS clients: under MPS the device (SM-count attribute and
+ * device resource alike) reports only the client's share, so a client cannot see the total.
+ */
+export const DEVICE_SMS_ENV = 'SLICETUNE_DEVICE_SMS';
 /** Where the driver looks when CUDA_MPS_PIPE_DIRECTORY is unset. */
 const DEFAULT_PIPE_DIR = '/tmp/nvidia-mps';
 const DEFAULT_LOG_DIR = '/var/log/nvidia-mps';
@@ -50,15 +57,19 @@ export function defaultMpsDirs(): { pipeDir: string; logDir: string } {
   return { pipeDir: join(base, 'pipe'), logDir: join(base, 'log') };
 }
 
-/** The environment of a client process that takes `percent`% of the GPU under `daemon`. */
-export function mpsEnv(percent: number, daemon: MpsDaemon): Record<string, string> {
+/**
+ * The environment of a client process that takes `percent`% of the GPU under `daemon`;
+ * `deviceSms` (the whole GPU's SMs, from probeDevices) lets the client report its share of it.
+ */
+export function mpsEnv(percent: number, daemon: MpsDaemon, deviceSms?: number): Record<string, string> {
   if (!Number.isFinite(percent) || percent <= 0 || percent > 100) {
     throw new SlicetuneError('BAD_OPTION', `MPS share must be in (0, 100], got ${percent}`);
   }
   return {
-    CUDA_MPS_ACTIVE_THREAD_PERCENTAGE: String(percent),
+    [MPS_PERCENT_ENV]: String(percent),
     CUDA_MPS_PIPE_DIRECTORY: daemon.pipeDir,
     CUDA_MPS_LOG_DIRECTORY: daemon.logDir,
+    ...(deviceSms === undefined ? {} : { [DEVICE_SMS_ENV]: String(deviceSms) }),
   };
 }
 
@@ -154,7 +165,7 @@ function controlEnv(pipeDir: string, logDir?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CUDA_MPS_PIPE_DIRECTORY: pipeDir };
   if (logDir) env.CUDA_MPS_LOG_DIRECTORY = logDir;
   // A control process must not itself be limited as a client.
-  delete env.CUDA_MPS_ACTIVE_THREAD_PERCENTAGE;
+  delete env[MPS_PERCENT_ENV];
   return env;
 }
 

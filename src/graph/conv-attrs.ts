@@ -15,7 +15,7 @@ export interface Window2d {
 /** Reads kernel_shape / strides / pads / dilations / auto_pad for a 2-D window over an HxW input. */
 export function window2d(node: GraphNode, h: number, w: number, kernelFallback?: [number, number]): Window2d {
   const kernel = attrInts(node, 'kernel_shape', kernelFallback);
-  if (!kernel || kernel.length !== 2) {
+  if (kernel?.length !== 2) {
     throw new SlicetuneError('UNSUPPORTED_OP', `${describeNode(node)}: only 2-D windows are supported`);
   }
   const strides = attrInts(node, 'strides', [1, 1]) ?? [1, 1];
@@ -80,7 +80,10 @@ export function convShape(node: GraphNode, x: readonly number[], wt: readonly nu
   }
   const win = window2d(node, h, w, [r, s]);
   if (win.kernel[0] !== r || win.kernel[1] !== s) {
-    throw new SlicetuneError('BAD_MODEL', `${describeNode(node)}: kernel_shape ${win.kernel} != weight [${wt}]`);
+    throw new SlicetuneError(
+      'BAD_MODEL',
+      `${describeNode(node)}: kernel_shape ${win.kernel} != weight [${wt}]`,
+    );
   }
   if (win.pads[0] !== win.pads[2] || win.pads[1] !== win.pads[3]) {
     throw new SlicetuneError(

@@ -40,7 +40,11 @@ export interface GraphNode {
   inputs: string[];
   outputs: string[];
   attrs: Record<string, AttrValue>;
-  /** Set on the tunable nodes (op conv2d, dense, batch_matmul) made by the passes. */
+  /**
+   * Set on the tunable nodes (op conv2d, dense, batch_matmul) made by the passes. Their inputs
+   * are the workload's input tensors in tensorSpecs order (data/x/a, weight/b, [scale, shift],
+   * [bias], [residual]); a tensor may keep its graph shape (e.g. [1, 128, 768] for dense x).
+   */
   workload?: Workload;
 }
 
@@ -82,10 +86,15 @@ export function attrFloat(node: GraphNode, name: string, fallback: number): numb
   return attrInt(node, name, fallback);
 }
 
-export function attrInts(node: GraphNode, name: string, fallback: number[] | undefined): number[] | undefined {
+export function attrInts(
+  node: GraphNode,
+  name: string,
+  fallback: number[] | undefined,
+): number[] | undefined {
   const v = node.attrs[name];
   if (v === undefined) return fallback;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw badAttr(node, name, 'a list of numbers');
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
+    throw badAttr(node, name, 'a list of numbers');
   return v as number[];
 }
 

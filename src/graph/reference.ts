@@ -3,8 +3,9 @@
  * storage with float64 sums. It is the reference path every zoo model runs through in CI, and
  * what a tuned model's output is checked against where no onnxruntime reference exists.
  */
-import { Rng } from '../util/rng.js';
+
 import { SlicetuneError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
 import { describeNode, type Graph, numel, type TensorInfo, type TensorValue } from './ir.js';
 import { KERNELS } from './kernels/index.js';
 import { validateGraph } from './validate.js';
@@ -55,7 +56,8 @@ export function runReference(
 }
 
 function graphInput(graph: Graph, info: TensorInfo, data: Float32Array | undefined): TensorValue {
-  if (!data) throw new SlicetuneError('BAD_OPTION', `graph '${graph.name}': no data for input '${info.name}'`);
+  if (!data)
+    throw new SlicetuneError('BAD_OPTION', `graph '${graph.name}': no data for input '${info.name}'`);
   if (data.length !== numel(info.shape)) {
     throw new SlicetuneError(
       'BAD_OPTION',

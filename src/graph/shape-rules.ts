@@ -1,43 +1,22 @@
 /** Output shapes of every supported operator, one rule per op (ONNX opset-17 semantics). */
 import type { Workload } from '../ops/types.js';
-import { SlicetuneError } from '../util/errors.js';
 import { convOutShape, window2d } from './conv-attrs.js';
-import { attrInt, attrInts, describeNode, type DType, type GraphNode, numel, type TensorValue } from './ir.js';
+import { attrInt, type DType, numel } from './ir.js';
+import {
+  constInts,
+  fail,
+  type OutInfo,
+  permOf,
+  type RuleInputs,
+  reduceParams,
+  reshapeTarget,
+  shapeAt,
+  sliceParams,
+  splitSizes,
+  squeezeShape,
+  unsqueezeShape,
+} from './shape-params.js';
 import { broadcastShapes, normalizeAxis, windowOut } from './shape-util.js';
-
-/** What a rule may ask about its inputs. `value` is defined only for constants. */
-export interface RuleInputs {
-  node: GraphNode;
-  shapes: (number[] | undefined)[];
-  dtypes: (DType | undefined)[];
-  value(index: number): TensorValue | undefined;
-}
-
-export interface OutInfo {
-  shape: number[];
-  dtype: DType;
-}
-
-type Rule = (r: RuleInputs) => OutInfo[];
-
-export function fail(node: GraphNode, what: string): never {
-  throw new SlicetuneError('BAD_MODEL', `${describeNode(node)}: ${what}`);
-}
-
-export function shapeAt(r: RuleInputs, i: number): number[] {
-  const s = r.shapes[i];
-  if (!s) fail(r.node, `input ${i} is missing`);
-  return s;
-}
-
-/** A constant integer input (shape, axes, starts ...), as numbers; undefined when absent. */
-export function constInts(r: RuleInputs, i: number, what: string): number[] | undefined {
-  const name = r.node.inputs[i];
-  if (name === undefined || name === '') return undefined;
-  const v = r.value(i);
-  if (!v) fail(r.node, `cannot resolve the shape: ${what} ('${name}') is not a constant`);
-  return Array.from(v.data, (x) => Math.trunc(x));
-}
 
 const same: Rule = (r) => [{ shape: [...shapeAt(r, 0)], dtype: r.dtypes[0] ?? 'f32' }];
 
@@ -95,8 +74,24 @@ function pool(r: RuleInputs): OutInfo[] {
   if (x.length !== 4) fail(r.node, `only 2-D pooling on NCHW is supported, got [${x}]`);
   const win = window2d(r.node, x[2] ?? 0, x[3] ?? 0);
   const ceil = attrInt(r.node, 'ceil_mode', 0) === 1;
-  const oh = windowOut(x[2] ?? 0, win.kernel[0], win.strides[0], win.pads[0], win.pads[2], win.dilations[0], ceil);
-  const ow = windowOut(x[3] ?? 0, win.kernel[1], win.strides[1], win.pads[1], win.pads[3], win.dilations[1], ceil);
+  const oh = windowOut(
+    x[2] ?? 0,
+    win.kernel[0],
+    win.strides[0],
+    win.pads[0],
+    win.pads[2],
+    win.dilations[0],
+    ceil,
+  );
+  const ow = windowOut(
+    x[3] ?? 0,
+    win.kernel[1],
+    win.strides[1],
+    win.pads[1],
+    win.pads[3],
+    win.dilations[1],
+    ceil,
+  );
   return [{ shape: [x[0] ?? 0, x[1] ?? 0, oh, ow], dtype: 'f32' }];
 }
 
@@ -112,31 +107,9 @@ function flatten(r: RuleInputs): OutInfo[] {
   return [{ shape: [numel(x.slice(0, a)), numel(x.slice(a))], dtype: r.dtypes[0] ?? 'f32' }];
 }
 
-export function reshapeTarget(node: GraphNode, x: readonly number[], spec: readonly number[]): number[] {
-  const allowZero = attrInt(node, 'allowzero', 0) === 1;
-  const out = spec.map((d, i) => (d === 0 && !allowZero ? (x[i] ?? 0) : d));
-  const unknown = out.indexOf(-1);
-  if (unknown >= 0) {
-    const known = numel(out.filter((_, i) => i !== unknown));
-    out[unknown] = known === 0 ? 0 : numel(x) / known;
-  }
-  if (!out.every((d) => Number.isInteger(d) && d >= 0) || numel(out) !== numel(x)) {
-    fail(node, `cannot reshape [${x}] to [${spec}]`);
-  }
-  return out;
-}
-
 function reshape(r: RuleInputs): OutInfo[] {
   const spec = constInts(r, 1, 'the target shape') ?? fail(r.node, 'the target shape is missing');
   return [{ shape: reshapeTarget(r.node, shapeAt(r, 0), spec), dtype: r.dtypes[0] ?? 'f32' }];
-}
-
-export function permOf(node: GraphNode, rank: number): number[] {
-  const perm = attrInts(node, 'perm', undefined) ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
-    fail(node, `perm [${perm}] is not a permutation of rank ${rank}`);
-  }
-  return perm;
 }
 
 function transpose(r: RuleInputs): OutInfo[] {
@@ -158,20 +131,6 @@ function concat(r: RuleInputs): OutInfo[] {
   return [{ shape: out, dtype: r.dtypes[0] ?? 'f32' }];
 }
 
-/** Sizes of Split's pieces along its axis (split input, split attribute, or equal parts). */
-export function splitSizes(r: RuleInputs, axisLen: number): number[] {
-  const given = constInts(r, 1, 'the split sizes') ?? attrInts(r.node, 'split', undefined);
-  const parts = r.node.outputs.length;
-  if (given) {
-    if (given.length !== parts || given.reduce((a, b) => a + b, 0) !== axisLen) {
-      fail(r.node, `split sizes [${given}] do not cover ${axisLen} in ${parts} parts`);
-    }
-    return given;
-  }
-  const piece = Math.ceil(axisLen / parts);
-  return Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(piece, axisLen - i * piece)));
-}
-
 function split(r: RuleInputs): OutInfo[] {
   const x = shapeAt(r, 0);
   const axis = normalizeAxis(r.node, attrInt(r.node, 'axis', 0), x.length);
@@ -180,41 +139,6 @@ function split(r: RuleInputs): OutInfo[] {
     shape[axis] = len;
     return { shape, dtype: r.dtypes[0] ?? 'f32' };
   });
-}
-
-/** Resolved Slice parameters: per axis of the input, start and step and count. */
-export function sliceParams(r: RuleInputs): { start: number[]; step: number[]; count: number[] } {
-  const x = shapeAt(r, 0);
-  const starts = constInts(r, 1, 'starts') ?? fail(r.node, 'starts are missing');
-  const ends = constInts(r, 2, 'ends') ?? fail(r.node, 'ends are missing');
-  const axes = constInts(r, 3, 'axes') ?? starts.map((_, i) => i);
-  const steps = constInts(r, 4, 'steps') ?? starts.map(() => 1);
-  const start = x.map(() => 0);
-  const step = x.map(() => 1);
-  const count = [...x];
-  axes.forEach((axisRaw, i) => {
-    const axis = normalizeAxis(r.node, axisRaw, x.length);
-    const dim = x[axis] ?? 0;
-    const st = steps[i] ?? 1;
-    if (st === 0) fail(r.node, 'a slice step of 0');
-    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + dim : v, lo), hi);
-    const b = st > 0 ? clamp(starts[i] ?? 0, 0, dim) : clamp(starts[i] ?? 0, -1, dim - 1);
-    const e = st > 0 ? clamp(ends[i] ?? dim, 0, dim) : clamp(ends[i] ?? -1, -1, dim - 1);
-    start[axis] = b;
-    step[axis] = st;
-    count[axis] = Math.max(0, Math.ceil((e - b) / st));
-  });
-  return { start, step, count };
-}
-
-function reduceAxes(r: RuleInputs, rank: number): number[] {
-  const axes = constInts(r, 1, 'axes') ?? attrInts(r.node, 'axes', undefined);
-  if (!axes || axes.length === 0) return Array.from({ length: rank }, (_, i) => i);
-  return axes.map((a) => normalizeAxis(r.node, a, rank));
-}
-
-export function reduceParams(r: RuleInputs): { axes: number[]; keep: boolean } {
-  return { axes: reduceAxes(r, shapeAt(r, 0).length), keep: attrInt(r.node, 'keepdims', 1) === 1 };
 }
 
 function reduce(r: RuleInputs): OutInfo[] {
@@ -238,30 +162,13 @@ function gather(r: RuleInputs): OutInfo[] {
   return [{ shape: [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)], dtype: r.dtypes[0] ?? 'f32' }];
 }
 
-export function unsqueezeShape(r: RuleInputs): number[] {
-  const x = shapeAt(r, 0);
-  const axes = constInts(r, 1, 'axes') ?? attrInts(r.node, 'axes', undefined) ?? fail(r.node, 'axes are missing');
-  const rank = x.length + axes.length;
-  const norm = axes.map((a) => normalizeAxis(r.node, a, rank));
-  const out: number[] = [];
-  let next = 0;
-  for (let i = 0; i < rank; i++) out.push(norm.includes(i) ? 1 : (x[next++] ?? 0));
-  return out;
-}
-
-export function squeezeShape(r: RuleInputs): number[] {
-  const x = shapeAt(r, 0);
-  const axes = constInts(r, 1, 'axes') ?? attrInts(r.node, 'axes', undefined);
-  const drop = axes ? axes.map((a) => normalizeAxis(r.node, a, x.length)) : x.flatMap((d, i) => (d === 1 ? [i] : []));
-  if (drop.some((a) => x[a] !== 1)) fail(r.node, `cannot squeeze axes [${drop}] of [${x}]`);
-  return x.filter((_, i) => !drop.includes(i));
-}
-
 function cast(r: RuleInputs): OutInfo[] {
   const to = attrInt(r.node, 'to', 1);
   const dtype: DType = to === 1 || to === 11 || to === 10 ? 'f32' : 'i64';
   return [{ shape: [...shapeAt(r, 0)], dtype }];
 }
+
+type Rule = (r: RuleInputs) => OutInfo[];
 
 export const SHAPE_RULES: Record<string, Rule> = {
   conv2d: tunable,

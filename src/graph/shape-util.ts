@@ -20,7 +20,10 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 export function normalizeAxis(node: GraphNode, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new SlicetuneError('BAD_MODEL', `${describeNode(node)}: axis ${axis} is out of range for rank ${rank}`);
+    throw new SlicetuneError(
+      'BAD_MODEL',
+      `${describeNode(node)}: axis ${axis} is out of range for rank ${rank}`,
+    );
   }
   return a;
 }

@@ -1,7 +1,8 @@
 /** Shape inference: every tensor of a graph gets its static shape and dtype, or a named error. */
 import { SlicetuneError } from '../util/errors.js';
 import { describeNode, type Graph, type GraphNode, numel, type TensorInfo, type TensorValue } from './ir.js';
-import { type RuleInputs, SHAPE_RULES, SUPPORTED_OPS } from './shape-rules.js';
+import type { RuleInputs } from './shape-params.js';
+import { SHAPE_RULES, SUPPORTED_OPS } from './shape-rules.js';
 
 export interface ShapeLookup {
   info(name: string): TensorInfo | undefined;
@@ -14,7 +15,10 @@ export function ruleInputs(node: GraphNode, lookup: ShapeLookup): RuleInputs {
     if (name === '') return undefined;
     const info = lookup.info(name);
     if (!info) {
-      throw new SlicetuneError('BAD_MODEL', `${describeNode(node)}: input '${name}' is not defined before use`);
+      throw new SlicetuneError(
+        'BAD_MODEL',
+        `${describeNode(node)}: input '${name}' is not defined before use`,
+      );
     }
     return info;
   });
@@ -43,7 +47,10 @@ export function inferNode(node: GraphNode, lookup: ShapeLookup): TensorInfo[] {
     const out = outs[i];
     if (!out) {
       if (name === '') return { name, dtype: 'f32', shape: [] };
-      throw new SlicetuneError('UNSUPPORTED_OP', `${describeNode(node)}: output ${i} ('${name}') is not supported`);
+      throw new SlicetuneError(
+        'UNSUPPORTED_OP',
+        `${describeNode(node)}: output ${i} ('${name}') is not supported`,
+      );
     }
     if (out.shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw new SlicetuneError('BAD_MODEL', `${describeNode(node)}: cannot resolve the shape of '${name}'`);

@@ -18,7 +18,8 @@ export function validateGraph(graph: Graph): Map<string, TensorInfo> {
   for (const init of graph.initializers) {
     define(init.name, 'an initializer');
     const expected = init.dtype === 'f32' ? Float32Array : Float64Array;
-    if (!(init.data instanceof expected)) bad(`initializer '${init.name}': ${init.dtype} data in the wrong array type`);
+    if (!(init.data instanceof expected))
+      bad(`initializer '${init.name}': ${init.dtype} data in the wrong array type`);
     if (init.data.length !== numel(init.shape)) {
       bad(`initializer '${init.name}': ${init.data.length} values for shape [${init.shape}]`);
     }
@@ -43,9 +44,12 @@ function checkTunable(node: GraphNode, infos: Map<string, TensorInfo>): void {
   if (!w) return;
   const where = describeNode(node);
   if (node.op !== w.op) bad(`${where}: carries a ${w.op} workload`);
-  const shapeOf = (i: number) => infos.get(node.inputs[i] ?? '')?.shape ?? bad(`${where}: input ${i} is missing`);
-  const expectInputs = 2 + (w.epilogue.bnScaleShift ? 2 : 0) + (w.epilogue.bias ? 1 : 0) + (w.epilogue.residual ? 1 : 0);
-  if (node.inputs.length !== expectInputs) bad(`${where}: ${node.inputs.length} inputs, its epilogue needs ${expectInputs}`);
+  const shapeOf = (i: number) =>
+    infos.get(node.inputs[i] ?? '')?.shape ?? bad(`${where}: input ${i} is missing`);
+  const expectInputs =
+    2 + (w.epilogue.bnScaleShift ? 2 : 0) + (w.epilogue.bias ? 1 : 0) + (w.epilogue.residual ? 1 : 0);
+  if (node.inputs.length !== expectInputs)
+    bad(`${where}: ${node.inputs.length} inputs, its epilogue needs ${expectInputs}`);
   const x = shapeOf(0);
   const wt = shapeOf(1);
   const agree = (cond: boolean, what: string) => cond || bad(`${where}: ${what} do not match the workload`);

@@ -62,8 +62,18 @@ export class CostModel {
 
   /** Predicted scores (higher is faster); zeros before training. */
   predict(features: readonly number[][]): number[] {
+    return this.predictSpread(features).map((p) => p.mean);
+  }
+
+  /** Mean and spread (standard deviation across the trees) of each prediction. */
+  predictSpread(features: readonly number[][]): { mean: number; std: number }[] {
     if (features.length === 0) return [];
-    if (!this.forest) return features.map(() => 0);
-    return this.forest.predict(features as number[][]);
+    if (!this.forest) return features.map(() => ({ mean: 0, std: 0 }));
+    const perTree = this.forest.predictionValues(features as number[][]).to2DArray();
+    return perTree.map((values) => {
+      const mean = values.reduce((a, v) => a + v, 0) / values.length;
+      const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
+      return { mean, std: Math.sqrt(variance) };
+    });
   }
 }

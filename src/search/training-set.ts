@@ -11,7 +11,15 @@ import type { PriorPoint, Trial } from './types.js';
 /** How far below the slowest success a failure scores (log units: e times slower). */
 const FAILURE_PENALTY = 1;
 
+/**
+ * `throughput`: best / cost in (0, 1], failures 0 (AutoTVM's normalised-throughput regression): slow
+ * configs crowd near 0 and the forest spends its splits telling the fast ones apart.
+ * `log`: -log(cost / best), failures below the slowest success.
+ */
+export type TargetKind = 'throughput' | 'log';
+
 export interface TrainingSetOptions {
+  target: TargetKind;
   /** Most samples in one training set (own trials first, prior points fill the rest). */
   maxSamples: number;
   /** Of the own trials kept when there are too many, this many are the fastest, the rest the latest. */
@@ -42,6 +50,9 @@ export function trainingSamples(
   }
   const finite = raw.filter((s) => Number.isFinite(s.score)).map((s) => s.score);
   if (finite.length === 0) return [];
+  if (options.target === 'throughput') {
+    return raw.map((s) => ({ features: s.features, score: Number.isFinite(s.score) ? Math.exp(s.score) : 0 }));
+  }
   const failureScore = Math.min(...finite) - FAILURE_PENALTY;
   return raw.map((s) => (Number.isFinite(s.score) ? s : { features: s.features, score: failureScore }));
 }

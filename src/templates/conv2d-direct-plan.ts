@@ -46,6 +46,8 @@ export interface DirectPlan {
   /** Outer channel steps per grid.z block. */
   rcoPerSplit: number;
   unrollStep: number;
+  /** Inner reduction steps that auto_unroll_max_step unrolls into one loop body. */
+  unrolledSteps: number;
   unrollExplicit: boolean;
   threads: number;
   /** Input tile: rows, columns, padded pitch; weight tile pitch (vector width of weight reads). */
@@ -105,8 +107,23 @@ export function directPlan(w: Workload, c: Config): DirectPlan {
   const wTrips = ceilDiv(rci * ryi * rxi * k.perBlock, threads);
   const unrollExplicit = boolValue(c, 'unroll_explicit');
   const tile = k.perThread * y.perThread * x.perThread;
-  const inFlight = unrollExplicit ? Math.min(16, inTrips + wTrips) : 2;
-  const regs = tile + k.perThread + y.perThread * x.perThread + 26 + inFlight;
+  const unrollStep = choiceValue<number>(c, 'auto_unroll_max_step');
+  const innerSteps = rci * ryi * rxi;
+  const unrolledSteps =
+    unrollStep === 0
+      ? 1
+      : innerSteps <= unrollStep
+        ? innerSteps
+        : ryi * rxi <= unrollStep
+          ? ryi * rxi
+          : rxi <= unrollStep
+            ? rxi
+            : 1;
+  // Explicitly unrolled loads are all in flight at once (a value and an address each); unrolled
+  // inner steps let the compiler hoist the next steps' shared loads.
+  const inFlight = unrollExplicit ? 2 * (inTrips + wTrips) : 4;
+  const hoisted = Math.min(unrolledSteps - 1, 3) * (k.perThread + y.perThread * x.perThread);
+  const regs = tile + k.perThread + y.perThread * x.perThread + 24 + inFlight + hoisted;
   return {
     s,
     oh,
@@ -124,7 +141,8 @@ export function directPlan(w: Workload, c: Config): DirectPlan {
     rxi,
     splitRc,
     rcoPerSplit: ceilDiv(rco, splitRc),
-    unrollStep: choiceValue<number>(c, 'auto_unroll_max_step'),
+    unrollStep,
+    unrolledSteps,
     unrollExplicit,
     threads,
     inRows,

@@ -14,6 +14,7 @@ import { bindArgs, checkGrid, divisorUpTo, entryName } from './cuda.js';
 import { convShape, type DirectPlan, directPlan, directProblem } from './conv2d-direct-plan.js';
 import { directKernelCode } from './conv2d-direct-kernel.js';
 import { epilogueBytes } from './epilogue.js';
+import { modelRegs } from './limits.js';
 import { computeEfficiency, loopOverhead, wavefronts } from './model.js';
 import type { Template } from './types.js';
 
@@ -46,7 +47,7 @@ function firstWarpLanes(threads: number): number[] {
   return Array.from({ length: Math.min(32, threads) }, (_, l) => l);
 }
 
-function directModel(w: Workload, p: DirectPlan): KernelModel {
+function directModel(w: Workload, p: DirectPlan, device: DeviceInfo): KernelModel {
   const s = p.s;
   const lanes = firstWarpLanes(p.threads);
   const tx = (l: number) => l % p.x.t;
@@ -60,14 +61,13 @@ function directModel(w: Workload, p: DirectPlan): KernelModel {
   const kt = p.k.perThread;
   const pixels = p.y.perThread * p.x.perThread;
   const innerSteps = p.rci * p.ryi * p.rxi;
-  const unrolled = p.unrollStep === 0 ? 1 : innerSteps <= p.unrollStep ? innerSteps : p.rxi <= p.unrollStep ? p.rxi : 1;
   const loadRounds = p.inTrips + p.wTrips;
   const eff = computeEfficiency(
     {
       fma: kt * pixels,
       sharedLoads: kt / p.wVec + pixels,
       sharedWavefronts: (wWave * kt) / p.wVec + inWave * pixels,
-      otherInstr: loopOverhead(unrolled, 3),
+      otherInstr: loopOverhead(p.unrolledSteps, 3),
     },
     {
       innerSteps,
@@ -88,20 +88,20 @@ function directModel(w: Workload, p: DirectPlan): KernelModel {
     flops: 2 * macs + outputs * epilogueOpsPerElement(w.epilogue),
     dramBytes: dram,
     trafficBytes: Math.max(dram, blocks * stages * perStage + 4 * outputs + epBytes + split),
-    regsPerThread: p.regs,
+    regsPerThread: modelRegs(p.regs, p.threads, device),
     sharedBytesPerBlock: p.sharedBytes,
     computeEfficiency: eff,
   };
 }
 
-function features(w: Workload, c: Config): Record<string, number> {
+function features(w: Workload, c: Config, device: DeviceInfo): Record<string, number> {
   const names = ['threads', 'regs', 'shared_kb', 'blocks', 'outputs_per_thread', 'efficiency', 'traffic_mb'];
   try {
     const p = directPlan(w, c);
-    const m = directModel(w, p);
+    const m = directModel(w, p, device);
     const v = [
       p.threads,
-      p.regs,
+      m.regsPerThread,
       p.sharedBytes / 1024,
       p.grid[0] * p.grid[2],
       p.k.perThread * p.y.perThread * p.x.perThread,
@@ -120,7 +120,7 @@ function space(w: Workload, device: DeviceInfo): ConfigSpace {
     name: `${NAME} ${workloadKey(w)}`,
     knobs: knobs(w),
     constraints: [(c) => directProblem(w, c, device)],
-    features: (c) => features(w, c),
+    features: (c) => features(w, c, device),
   });
 }
 
@@ -202,7 +202,7 @@ export const conv2dDirectTemplate: Template = {
       dynamicSharedBytes: p.sharedBytes,
       args: kernelArgs(w),
       computes: workloadKey(w),
-      model: directModel(w, p),
+      model: directModel(w, p, device),
     };
   },
 };

@@ -127,7 +127,7 @@ export const conv2dIgemmTf32Template: Template = {
       dynamicSharedBytes: plan.sharedBytes,
       args: kernelArgs(w),
       computes: workloadKey(w),
-      model: tf32Model(p, plan),
+      model: tf32Model(p, plan, device),
     };
   },
 };

@@ -13,7 +13,7 @@ import { boolValue, defineSpace, splitValue } from '../space/index.js';
 import { SlicetuneError } from '../util/errors.js';
 import { bindArgs, ceilDiv, checkGrid, divisorUpTo, entryName, kernelSignature, unrollPragma } from './cuda.js';
 import { epilogueBytes, epilogueStore } from './epilogue.js';
-import { launchProblem, MIN_THREADS } from './limits.js';
+import { launchProblem, MIN_THREADS, modelRegs } from './limits.js';
 import { computeEfficiency } from './model.js';
 import type { Template } from './types.js';
 
@@ -39,6 +39,7 @@ function plan(w: Workload, c: Config) {
   const wFloats = tc * s.r * s.s;
   const threads = tc * ty * tx;
   const explicit = boolValue(c, 'unroll_explicit');
+  const unrollTaps = boolValue(c, 'unroll_taps');
   const inTrips = ceilDiv(tc * inRows * inCols, threads);
   const cBlocks = ceilDiv(s.c, tc);
   const yBlocks = ceilDiv(oh, yb);
@@ -59,14 +60,15 @@ function plan(w: Workload, c: Config) {
     wFloats,
     threads,
     explicit,
-    unrollTaps: boolValue(c, 'unroll_taps'),
+    unrollTaps,
     inTrips,
     cBlocks,
     yBlocks,
     xBlocks,
     grid: [s.n * cBlocks * yBlocks * xBlocks, 1, 1] as [number, number, number],
     sharedBytes: 4 * (inFloats + wFloats),
-    regs: iy * ix + 28 + (explicit ? Math.min(16, inTrips) : 2),
+    // Explicit loads are all in flight (value and address); unrolled taps hoist shared loads.
+    regs: iy * ix + 26 + (explicit ? 2 * inTrips : 4) + (unrollTaps ? Math.min(s.r * s.s - 1, 3) * (iy * ix + 1) : 0),
   };
 }
 type Plan = ReturnType<typeof plan>;
@@ -157,7 +159,7 @@ ${kernelSignature(w, entry, p.threads)} {
 `;
 }
 
-function model(w: Workload, p: Plan): KernelModel {
+function model(w: Workload, p: Plan, device: DeviceInfo): KernelModel {
   const s = p.s;
   const outputs = s.n * s.c * p.oh * p.ow;
   const blocks = p.grid[0];
@@ -172,7 +174,7 @@ function model(w: Workload, p: Plan): KernelModel {
     flops: 2 * blocks * p.tc * p.ty * p.iy * p.tx * p.ix * taps + outputs * epilogueOpsPerElement(w.epilogue),
     dramBytes: dram,
     trafficBytes: Math.max(dram, traffic),
-    regsPerThread: p.regs,
+    regsPerThread: modelRegs(p.regs, p.threads, device),
     sharedBytesPerBlock: p.sharedBytes,
     computeEfficiency: eff,
   };
@@ -193,8 +195,8 @@ function space(w: Workload, device: DeviceInfo): ConfigSpace {
     constraints: [(c) => problem(w, c, device)],
     features: (c) => {
       const p = plan(w, c);
-      const m = model(w, p);
-      return { threads: p.threads, regs: p.regs, shared_kb: p.sharedBytes / 1024, blocks: p.grid[0], traffic_mb: m.trafficBytes / 2 ** 20 };
+      const m = model(w, p, device);
+      return { threads: p.threads, regs: m.regsPerThread, shared_kb: p.sharedBytes / 1024, blocks: p.grid[0], traffic_mb: m.trafficBytes / 2 ** 20 };
     },
   });
 }
@@ -241,7 +243,7 @@ export const depthwiseConv2dTemplate: Template = {
       dynamicSharedBytes: p.sharedBytes,
       args: kernelArgs(w),
       computes: workloadKey(w),
-      model: model(w, p),
+      model: model(w, p, device),
     };
   },
 };

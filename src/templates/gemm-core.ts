@@ -8,7 +8,7 @@
  */
 import type { DeviceInfo, KernelModel } from '../gpu/types.js';
 import { ceilDiv } from './cuda.js';
-import { launchProblem } from './limits.js';
+import { launchProblem, modelRegs } from './limits.js';
 import { computeEfficiency, loopOverhead, wavefronts } from './model.js';
 import { type Operand, operandPad, operandStats } from './gemm-operands.js';
 import { SPLIT_K_MAX_OUTPUTS } from './splitk.js';
@@ -90,8 +90,11 @@ export function gemmPlan(p: GemmProblem, t: GemmTiling): GemmPlan {
   const nTiles = ceilDiv(p.N, t.bn);
   const kChunk = ceilDiv(ceilDiv(p.K, t.splitK), t.bk) * t.bk;
   const g = geometry(p, t, threads, pitchA, pitchB);
-  const staging = operandStats(p.a, g.a).regs + operandStats(p.b, g.b).regs;
-  const regs = t.tm * t.tn + t.tm + t.tn + staging + 30;
+  const la = operandStats(p.a, g.a);
+  const lb = operandStats(p.b, g.b);
+  // Unrolled stages let the compiler load the next k's fragments early: twice the fragments.
+  const fragments = (t.tm + t.tn) * (Math.min(t.unroll, t.bk) > 1 ? 2 : 1);
+  const regs = t.tm * t.tn + fragments + la.regs + lb.regs + la.loads + lb.loads + 30;
   return {
     t,
     threads,
@@ -125,8 +128,16 @@ export function gemmProblem(p: GemmProblem, t: GemmTiling, device: DeviceInfo): 
   if (t.warpM > 32 || plan.thrM % t.warpM !== 0 || plan.thrN % warpN !== 0) {
     return `a warp of ${t.warpM}x${warpN} lanes does not tile ${plan.thrM}x${plan.thrN} threads`;
   }
-  if (p.a.vec === 4 && (t.bk % 4 !== 0 || t.bm % 4 !== 0)) return 'vector loads of A need bk and bm multiples of 4';
-  if (p.b.vec === 4 && (t.bk % 4 !== 0 || t.bn % 4 !== 0)) return 'vector loads of B need bk and bn multiples of 4';
+  for (const [name, op, rows] of [
+    ['A', p.a, t.bm],
+    ['B', p.b, t.bn],
+  ] as const) {
+    if (op.vec !== 4) continue;
+    // Vectors run along k for rowK operands and along the rows for the others.
+    if (op.kind === 'rowK' ? t.bk % 4 !== 0 : rows % 4 !== 0) {
+      return `128-bit loads of ${name} need ${op.kind === 'rowK' ? 'bk' : 'its row tile'} a multiple of 4`;
+    }
+  }
   if (t.splitK > 1) {
     if (p.batch > 1) return 'split-K needs batch 1 (grid.z holds the batch)';
     if (p.outputs > SPLIT_K_MAX_OUTPUTS) return `split-K workspace of ${p.outputs} floats is too large`;
@@ -143,7 +154,7 @@ function fragmentAddresses(lanesAlong: number, lanePos: (lane: number) => number
   return addrs;
 }
 
-export function gemmModel(p: GemmProblem, plan: GemmPlan): KernelModel {
+export function gemmModel(p: GemmProblem, plan: GemmPlan, device: DeviceInfo): KernelModel {
   const t = plan.t;
   const g = geometry(p, t, plan.threads, plan.pitchA, plan.pitchB);
   const la = operandStats(p.a, g.a);
@@ -178,7 +189,7 @@ export function gemmModel(p: GemmProblem, plan: GemmPlan): KernelModel {
     flops: 2 * macs + p.epilogueFlops,
     dramBytes: dram,
     trafficBytes: Math.max(dram, aTraffic + bTraffic + 4 * p.outputs + p.epilogueBytes + splitTraffic),
-    regsPerThread: plan.regs,
+    regsPerThread: modelRegs(plan.regs, plan.threads, device),
     sharedBytesPerBlock: plan.sharedBytes,
     computeEfficiency: computeEff,
   };

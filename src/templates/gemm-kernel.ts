@@ -121,6 +121,7 @@ ${kernelSignature(parts.w, parts.entry, plan.threads)} {
   const int n0 = (bid % ${plan.nTiles}) * ${t.bn};
   const int blk_extra = bid / ${plan.nTiles};
   const int blk_z = blockIdx.z;
+  (void)blk_extra; (void)blk_z;
   ${parts.prologue}
   const int k_begin = ${split ? `blk_z * ${plan.kChunk}` : '0'};
   ${la.setup}

@@ -172,6 +172,7 @@ function im2colCode(name: string, op: Operand, g: TileGeometry, perK: number, sl
       : `const int oy = p / ${ow}; const int ox = p - oy * ${ow};
         ${off}[j] = img * ${image}; ${ih}[j] = oy * ${s.strideH} - ${s.padH}; ${iw}[j] = ox * ${s.strideW} - ${s.padW};`;
   const setup = `int ${off}[${slots}], ${ih}[${slots}], ${iw}[${slots}];
+    (void)${iw};
     #pragma unroll
     for (int j = 0; j < ${slots}; ++j) {
       const int m = ${g.row0} + ${rowOfSlot('j')} * ${v};

@@ -30,14 +30,14 @@ export interface GemmBinding {
   mFastest: boolean;
 }
 
-function gemmFeatures(p: GemmProblem, c: Config): Record<string, number> {
+function gemmFeatures(p: GemmProblem, c: Config, device: DeviceInfo): Record<string, number> {
   const names = ['threads', 'regs', 'shared_kb', 'blocks', 'k_stages', 'efficiency', 'traffic_mb'];
   try {
     const plan = gemmPlan(p, gemmTiling(c));
-    const model = gemmModel(p, plan);
+    const model = gemmModel(p, plan, device);
     const values = [
       plan.threads,
-      plan.regs,
+      model.regsPerThread,
       plan.sharedBytes / 1024,
       plan.grid[0] * plan.grid[2],
       plan.kTiles,
@@ -62,7 +62,7 @@ export function gemmTemplate(b: GemmBinding): Template {
       name: `${b.name} ${workloadKey(w)}`,
       knobs: gemmKnobs(b.knobOptions(w)),
       constraints: [(c) => gemmProblem(b.problem(w, c), gemmTiling(c), device)],
-      features: (c) => gemmFeatures(b.problem(w, c), c),
+      features: (c) => gemmFeatures(b.problem(w, c), c, device),
     });
   };
   return {
@@ -104,7 +104,7 @@ export function gemmTemplate(b: GemmBinding): Template {
         dynamicSharedBytes: plan.sharedBytes,
         args: kernelArgs(w),
         computes: workloadKey(w),
-        model: gemmModel(p, plan),
+        model: gemmModel(p, plan, device),
       };
     },
   };

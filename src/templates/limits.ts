@@ -14,9 +14,20 @@ export interface LaunchNeeds {
 export const MIN_THREADS = 32;
 export const MAX_REGS_PER_THREAD = 255;
 
-/** Registers are allocated per warp, in units of 256 (8 per thread). */
-export function allocatedRegs(threads: number, regsPerThread: number): number {
-  return Math.ceil(regsPerThread / 8) * 8 * Math.ceil(threads / 32) * 32;
+/**
+ * Most registers per thread the compiler can use for a block of `threads` under
+ * `__launch_bounds__(threads, 1)` (every template's kernels declare it): the block's share of the
+ * register file, in the allocation unit of 8, at most 255. The compiler stays under it, spilling
+ * if it must, so a kernel always launches; an estimate above it means spills.
+ */
+export function registerCap(threads: number, device: DeviceInfo): number {
+  const perThread = Math.floor(device.regsPerBlock / (Math.ceil(threads / 32) * 32) / 8) * 8;
+  return Math.max(8, Math.min(MAX_REGS_PER_THREAD, perThread));
+}
+
+/** What a kernel will use: the estimate, but never above the cap the compiler obeys. */
+export function modelRegs(estimate: number, threads: number, device: DeviceInfo): number {
+  return Math.min(Math.ceil(estimate), registerCap(threads, device));
 }
 
 export function launchProblem(needs: LaunchNeeds, device: DeviceInfo): string | null {
@@ -28,12 +39,9 @@ export function launchProblem(needs: LaunchNeeds, device: DeviceInfo): string | 
   if (sharedBytes > device.sharedMemPerBlockOptin) {
     return `${sharedBytes} bytes of shared memory per block, more than the device's ${device.sharedMemPerBlockOptin}`;
   }
-  if (regsPerThread > MAX_REGS_PER_THREAD) {
-    return `about ${regsPerThread} registers per thread, more than ${MAX_REGS_PER_THREAD} (it would spill)`;
-  }
-  const regs = allocatedRegs(threads, regsPerThread);
-  if (regs > device.regsPerBlock) {
-    return `about ${regs} registers per block, more than the device's ${device.regsPerBlock}`;
+  const cap = registerCap(threads, device);
+  if (regsPerThread > cap) {
+    return `about ${Math.ceil(regsPerThread)} registers per thread, more than the ${cap} a block of ${threads} threads can have (it would spill)`;
   }
   return null;
 }

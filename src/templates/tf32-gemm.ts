@@ -6,12 +6,13 @@
  * stores straight from the accumulator fragments. Numerics differ from fp32 (10-bit mantissas):
  * the template is marked tensorCore and is opt-in.
  */
-import type { KernelModel } from '../gpu/types.js';
+import type { DeviceInfo, KernelModel } from '../gpu/types.js';
 import { ceilDiv, kernelSignature } from './cuda.js';
 import { epilogueStore } from './epilogue.js';
 import type { GemmProblem } from './gemm-core.js';
 import type { GemmKernelParts } from './gemm-kernel.js';
 import { operandCode, operandStats, type TileGeometry } from './gemm-operands.js';
+import { modelRegs } from './limits.js';
 import { clamp } from './model.js';
 import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
 
@@ -39,7 +40,11 @@ export function tf32Plan(p: GemmProblem, t: Tf32Tiling) {
   const geoB: TileGeometry = { ...geoA, rowsTile: t.bn, rows: p.N, pitch: pitchB, row0: 'n0', rowMajor: true };
   const mi = Math.max(1, Math.floor(wtm / 16));
   const ni = Math.max(1, Math.floor(wtn / 8));
-  const staging = operandStats(p.a, geoA).regs + operandStats(p.b, geoB).regs;
+  const la = operandStats(p.a, geoA);
+  const lb = operandStats(p.b, geoB);
+  // Staged values and their addresses; with several k8 steps per stage, fragments are hoisted.
+  const staging = la.regs + lb.regs + la.loads + lb.loads;
+  const fragments = (mi * 4 + ni * 2) * (t.bk > 8 ? 2 : 1);
   return {
     t,
     threads,
@@ -58,12 +63,12 @@ export function tf32Plan(p: GemmProblem, t: Tf32Tiling) {
     grid: [mTiles * nTiles * p.extra, 1, t.splitK] as [number, number, number],
     geoA,
     geoB,
-    regs: mi * ni * 4 + mi * 4 + ni * 2 + staging + 32,
+    regs: mi * ni * 4 + fragments + staging + 30,
   };
 }
 export type Tf32Plan = ReturnType<typeof tf32Plan>;
 
-export function tf32Model(p: GemmProblem, plan: Tf32Plan): KernelModel {
+export function tf32Model(p: GemmProblem, plan: Tf32Plan, device: DeviceInfo): KernelModel {
   const t = plan.t;
   const macs = plan.mTiles * t.bm * plan.nTiles * t.bn * plan.kChunk * t.splitK * p.extra;
   // FP32-rate units: an mma per 4 fragment loads keeps the tensor pipe fed; the rate itself is
@@ -77,7 +82,7 @@ export function tf32Model(p: GemmProblem, plan: Tf32Plan): KernelModel {
     flops: 2 * macs + p.epilogueFlops,
     dramBytes: p.dramBytes,
     trafficBytes: Math.max(p.dramBytes, aTraffic + bTraffic + 4 * p.outputs + p.epilogueBytes + split),
-    regsPerThread: plan.regs,
+    regsPerThread: modelRegs(plan.regs, plan.threads, device),
     sharedBytesPerBlock: plan.sharedBytes,
     computeEfficiency: eff,
   };
@@ -187,6 +192,7 @@ ${kernelSignature(parts.w, parts.entry, plan.threads)} {
   const int n0 = (bid % ${plan.nTiles}) * ${t.bn};
   const int blk_extra = bid / ${plan.nTiles};
   const int blk_z = blockIdx.z;
+  (void)blk_extra; (void)blk_z;
   ${parts.prologue}
   const int k_begin = ${split ? `blk_z * ${plan.kChunk}` : '0'};
   ${la.setup}

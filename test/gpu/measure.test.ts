@@ -4,11 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { faultKernel, fmaReference, fmaVariant, hangKernel } from '../../bench/lib/kernels.js';
 import type { KernelSource } from '../../src/gpu/types.js';
 import { MeasureSession } from '../../src/measure/session.js';
-import { DEFAULT_MEASURE_OPTIONS, type MeasureInput } from '../../src/measure/types.js';
+import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureResult } from '../../src/measure/types.js';
 
 const shape = { elements: 65536, iters: 256 };
 const input = (kernel: KernelSource, id = kernel.entry): MeasureInput => ({ id, kernel, reference: fmaReference(shape) });
 const options = { ...DEFAULT_MEASURE_OPTIONS, timeoutMs: 1000 };
+const kindOf = (r: MeasureResult | undefined) => (r === undefined ? 'missing' : r.ok ? 'ok' : r.kind);
+const messageOf = (r: MeasureResult | undefined) => (r && !r.ok ? r.message : '');
 
 describe('measurement on the GPU (exclusive)', () => {
   let s: MeasureSession;
@@ -31,34 +33,30 @@ describe('measurement on the GPU (exclusive)', () => {
     const k = fmaVariant(shape, 1);
     const broken = { ...k, code: k.code.replace('float s = 0.0f;', 'float s = undeclared_name;') };
     const [r] = await s.measure([input(broken)], options);
-    assert.equal(r?.result.ok, false);
-    if (r && !r.result.ok) {
-      assert.equal(r.result.kind, 'compile');
-      assert.match(r.result.message, /undeclared_name/);
-    }
+    assert.equal(kindOf(r?.result), 'compile');
+    assert.match(messageOf(r?.result), /undeclared_name/);
   });
 
   it('too many threads per block is a `resources` failure', async () => {
     const k = fmaVariant(shape, 2);
     const [r] = await s.measure([input({ ...k, code: `${k.code}\n// 2048`, block: [2048, 1, 1] })], options);
-    assert.equal(r?.result.ok ? 'ok' : r?.result.kind, 'resources');
+    assert.equal(kindOf(r?.result), 'resources');
   });
 
   it('a wrong answer is `wrong`', async () => {
     const k = fmaVariant(shape, 3);
     const wrong = { ...k, code: k.code.replace('out[i] = s;', 'out[i] = s + 1.0f;') };
     const [r] = await s.measure([input(wrong)], options);
-    assert.equal(r?.result.ok ? 'ok' : r?.result.kind, 'wrong');
+    assert.equal(kindOf(r?.result), 'wrong');
   });
 
   it('an illegal address is `fault`, an endless kernel is `timeout`, and the runner comes back', async () => {
     const results = await s.measure([input(faultKernel(shape)), input(hangKernel(shape)), input(fmaVariant(shape, 4))], options);
     assert.deepEqual(
-      results.map((r) => (r.result.ok ? 'ok' : r.result.kind)),
+      results.map((r) => kindOf(r.result)),
       ['fault', 'timeout', 'ok'],
     );
-    const faultMsg = results[0]?.result.ok ? '' : results[0]?.result.message;
-    assert.match(faultMsg ?? '', /CUDA_ERROR_ILLEGAL_ADDRESS|CUDA_ERROR_LAUNCH_FAILED/);
+    assert.match(messageOf(results[0]?.result), /CUDA_ERROR_ILLEGAL_ADDRESS|CUDA_ERROR_LAUNCH_FAILED/);
     assert.ok(s.pool.stats.restarts >= 2);
   });
 });

@@ -1,14 +1,16 @@
 /**
  * The real GPU: a GpuBackend over the CUDA driver API. `exclusive`, `timeslice` and `mps` slices
  * share the device's primary context (what separates them is the process and its environment);
- * `green` slices each get a green context of their own SMs.
+ * `green` slices each get a green context of their own SMs. Every slice has its own stream.
  */
 import { SlicetuneError } from '../../util/errors.js';
 import type { BackendOptions, GpuBackend, SliceContext } from '../backend.js';
+import { DEVICE_SMS_ENV, MPS_PERCENT_ENV } from '../mps.js';
 import type { DeviceInfo, Slice, SliceMechanism, SliceSpec } from '../types.js';
 import { deviceCount, deviceHandle, queryDevice } from './device-info.js';
 import { type CudaDriver, check, cudaDriver, type Handle, outHandle } from './driver.js';
-import { createGreenContext, GreenSmPool, greenUnavailable } from './green.js';
+import { createGreenStream, greenUnavailable } from './green.js';
+import { GreenContexts } from './green-contexts.js';
 import { nvrtcVersion } from './nvrtc.js';
 import { CU_STREAM_NON_BLOCKING } from './prototypes.js';
 import { CudaSlice, type SliceHandles } from './slice.js';
@@ -35,12 +37,9 @@ export function createCudaBackend(options: BackendOptions = {}): GpuBackend {
 
 type CarvedHandles = SliceHandles & { sms?: number };
 
-/** MPS clients learn their share from this variable; the daemon enforces it. */
-export const MPS_PERCENT_ENV = 'CUDA_MPS_ACTIVE_THREAD_PERCENTAGE';
-
 class CudaBackend implements GpuBackend {
   private primary: Handle | undefined;
-  private greenPool: GreenSmPool | undefined;
+  private greenContexts: GreenContexts | undefined;
   private readonly open = new Set<CudaSlice>();
   private opened = 0;
   private closed = false;
@@ -67,7 +66,7 @@ class CudaBackend implements GpuBackend {
       mechanism,
       requestedPercent: percent,
       sms: handles.sms ?? this.info.sms,
-      totalSms: this.info.sms,
+      totalSms: mechanism === 'mps' ? mpsDeviceSms(this.info.sms) : this.info.sms,
       deviceName: this.info.name,
       simulated: false,
     };
@@ -89,6 +88,7 @@ class CudaBackend implements GpuBackend {
         first ??= e;
       }
     }
+    for (const e of this.greenContexts?.destroyParked() ?? []) first ??= e;
     if (this.primary !== undefined) {
       try {
         check('cuDevicePrimaryCtxRelease_v2', this.driver.cu.cuDevicePrimaryCtxRelease_v2(this.dev));
@@ -101,20 +101,18 @@ class CudaBackend implements GpuBackend {
     if (first !== undefined) throw first;
   }
 
-  /** A green context of its own SMs, carved from this process's pool. */
+  /** A new stream in a green context of the slice's own SMs. */
   private greenSlice(percent: number): { handles: CarvedHandles; release: () => void } {
     const why = greenUnavailable(this.driver);
     if (why || !this.driver.green) throw new SlicetuneError('SLICE_UNAVAILABLE', why ?? 'no green contexts');
     const green = this.driver.green;
-    this.greenPool ??= new GreenSmPool(green, this.dev, this.info.computeCapability.major);
-    const pool = this.greenPool;
-    const resource = pool.carve(percent);
+    this.greenContexts ??= new GreenContexts(green, this.dev, this.info.computeCapability.major);
+    const { context, release } = this.greenContexts.acquire(percent);
     try {
-      const part = createGreenContext(green, this.dev, resource);
-      const handles = { ctx: part.ctx, stream: part.stream, green: part.green, sms: part.sms };
-      return { handles, release: () => pool.release(resource) };
+      const stream = createGreenStream(green, context);
+      return { handles: { ctx: context.ctx, stream, sms: context.sms }, release };
     } catch (e) {
-      pool.release(resource);
+      release();
       throw e;
     }
   }
@@ -154,4 +152,10 @@ function checkMpsEnvironment(percent: number): void {
       `this process runs under MPS with ${MPS_PERCENT_ENV}=${value}, but the slice asks for ${percent}%`,
     );
   }
+}
+
+/** Under MPS the device shows only this client's SMs; the parent passes the whole count. */
+function mpsDeviceSms(visibleSms: number): number {
+  const passed = Number(process.env[DEVICE_SMS_ENV]);
+  return Number.isInteger(passed) && passed >= visibleSms ? passed : visibleSms;
 }

@@ -86,6 +86,8 @@ export const GREEN_PROTOTYPES = {
     'CUresult cuGreenCtxCreate(CUgreenCtx *phCtx, CUdevResourceDesc desc, CUdevice dev, unsigned int flags)',
   cuGreenCtxDestroy: 'CUresult cuGreenCtxDestroy(CUgreenCtx hCtx)',
   cuCtxFromGreenCtx: 'CUresult cuCtxFromGreenCtx(CUcontext *pContext, CUgreenCtx hCtx)',
+  cuGreenCtxGetDevResource:
+    'CUresult cuGreenCtxGetDevResource(CUgreenCtx hCtx, CUdevResource *resource, CUdevResourceType type)',
   cuGreenCtxStreamCreate:
     'CUresult cuGreenCtxStreamCreate(CUstream *phStream, CUgreenCtx greenCtx, unsigned int flags, int priority)',
 } as const;

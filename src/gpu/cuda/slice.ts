@@ -5,44 +5,25 @@
  */
 import { SlicetuneError } from '../../util/errors.js';
 import type { DeviceBuffer, LaunchArg, LoadedKernel, SliceContext, TimingOptions } from '../backend.js';
-import { CudaError, ResourceError } from '../errors.js';
+import { CudaError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice } from '../types.js';
+import { type CudaDriver, check, eventDone, type Handle, outHandle } from './driver.js';
 import {
-  type CudaDriver,
-  check,
-  eventDone,
-  type Handle,
-  launchKernel,
-  outFloat,
-  outHandle,
-  outInt,
-} from './driver.js';
-import { destroyGreenContext } from './green.js';
-import { CudaBuffer, launchShapeProblem, packLaunchArgs, waitUntil } from './launch.js';
-import { CU_EVENT_DEFAULT, FuncAttr } from './prototypes.js';
-import { CUDA_ERROR_INVALID_VALUE, CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES } from './results.js';
+  CudaKernel,
+  enqueueLaunch,
+  enqueueTimed,
+  type Launch,
+  loadKernel,
+  timingEventCount,
+} from './kernels.js';
+import { CudaBuffer, packLaunchArgs, waitUntil } from './launch.js';
+import { CU_EVENT_DEFAULT } from './prototypes.js';
 import { SliceResources } from './slice-resources.js';
 
-/** Dynamic shared memory beyond this needs cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES). */
-const DEFAULT_SHARED_LIMIT = 48 * 1024;
-
+/** The slice's context (owned by the backend) and its stream (owned by the slice). */
 export interface SliceHandles {
   ctx: Handle;
   stream: Handle;
-  /** Set for green slices: destroyed on close. */
-  green?: Handle;
-}
-
-export class CudaKernel implements LoadedKernel {
-  constructor(
-    readonly owner: CudaSlice,
-    readonly module: Handle,
-    readonly fn: Handle,
-    readonly entry: string,
-    readonly numRegs: number,
-    readonly maxThreadsPerBlock: number,
-    readonly staticSharedBytes: number,
-  ) {}
 }
 
 export class CudaSlice implements SliceContext {
@@ -60,39 +41,9 @@ export class CudaSlice implements SliceContext {
   }
 
   load(binary: KernelBinary, kernel: KernelSource): LoadedKernel {
-    const cu = this.enter();
-    const module = outHandle((p) => check('cuModuleLoadData', cu.cuModuleLoadData(p, binary.bytes)));
-    try {
-      const fn = outHandle((p) =>
-        check(`cuModuleGetFunction(${kernel.entry})`, cu.cuModuleGetFunction(p, module, kernel.entry)),
-      );
-      const attr = (which: number, name: string) =>
-        outInt((p) => check(`cuFuncGetAttribute(${name})`, cu.cuFuncGetAttribute(p, which, fn)));
-      const loaded = new CudaKernel(
-        this,
-        module,
-        fn,
-        kernel.entry,
-        attr(FuncAttr.NUM_REGS, 'NUM_REGS'),
-        attr(FuncAttr.MAX_THREADS_PER_BLOCK, 'MAX_THREADS_PER_BLOCK'),
-        attr(FuncAttr.SHARED_SIZE_BYTES, 'SHARED_SIZE_BYTES'),
-      );
-      const problem = launchShapeProblem(loaded, kernel, this.device);
-      if (problem) throw new ResourceError(problem);
-      if (loaded.staticSharedBytes + kernel.dynamicSharedBytes > DEFAULT_SHARED_LIMIT) {
-        const set = cu.cuFuncSetAttribute(
-          fn,
-          FuncAttr.MAX_DYNAMIC_SHARED_SIZE_BYTES,
-          kernel.dynamicSharedBytes,
-        );
-        check('cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)', set);
-      }
-      this.res.kernels.add(loaded);
-      return loaded;
-    } catch (e) {
-      this.res.unloadModuleQuietly(module);
-      throw e;
-    }
+    const loaded = loadKernel(this.enter(), this, binary, kernel, this.device);
+    this.res.kernels.add(loaded);
+    return loaded;
   }
 
   unload(kernel: LoadedKernel): void {
@@ -160,56 +111,29 @@ export class CudaSlice implements SliceContext {
   }
 
   async run(kernel: LoadedKernel, source: KernelSource, args: readonly LaunchArg[], timeoutMs: number) {
-    const cu = this.enter();
-    const own = this.ownKernel(kernel);
-    const params = packLaunchArgs(source, args);
-    const events = this.res.takeEvents(1, () => this.createEvent());
+    const launch = this.prepare(kernel, source, args);
+    const [done] = this.res.takeEvents(1, () => this.createEvent()) as [Handle];
     try {
-      this.launch(own, source, params);
-      check('cuEventRecord', cu.cuEventRecord(events[0], this.handles.stream));
-      await this.waitFor(events[0] as Handle, timeoutMs, `${source.entry} on ${this.slice.id}`);
+      enqueueLaunch(launch);
+      check('cuEventRecord', launch.cu.cuEventRecord(done, launch.stream));
+      await this.waitFor(done, timeoutMs, `${source.entry} on ${this.slice.id}`);
     } finally {
-      this.res.returnEvents(events);
+      this.res.returnEvents([done]);
     }
   }
 
   async time(kernel: LoadedKernel, source: KernelSource, args: readonly LaunchArg[], options: TimingOptions) {
-    const cu = this.enter();
-    const own = this.ownKernel(kernel);
     const { count, flushL2, timeoutMs } = options;
     if (!Number.isInteger(count) || count < 1) {
       throw new SlicetuneError('BAD_OPTION', `time: count must be a positive integer, got ${count}`);
     }
-    const params = packLaunchArgs(source, args);
-    const stream = this.handles.stream;
+    const launch = this.prepare(kernel, source, args);
     const scratch = flushL2 ? this.res.l2Scratch(this.device.l2Bytes) : undefined;
-    // Without a flush one pair of events spans all launches; with it, each launch gets its own
-    // pair so that the flush stays outside the timed region.
-    const pairs = scratch ? count : 1;
-    const events = this.res.takeEvents(2 * pairs, () => this.createEvent());
-    const start = (i: number) => events[2 * i] as Handle;
-    const end = (i: number) => events[2 * i + 1] as Handle;
+    const events = this.res.takeEvents(timingEventCount(count, flushL2), () => this.createEvent());
     try {
-      if (!scratch) check('cuEventRecord', cu.cuEventRecord(start(0), stream));
-      for (let i = 0; i < count; i++) {
-        if (scratch) {
-          check('cuMemsetD8Async', cu.cuMemsetD8Async(scratch.ptr, i & 0xff, scratch.bytes, stream));
-          check('cuEventRecord', cu.cuEventRecord(start(i), stream));
-        }
-        this.launch(own, source, params);
-        if (scratch) check('cuEventRecord', cu.cuEventRecord(end(i), stream));
-      }
-      if (!scratch) check('cuEventRecord', cu.cuEventRecord(end(0), stream));
-      await this.waitFor(
-        end(pairs - 1),
-        timeoutMs,
-        `${count} launches of ${source.entry} on ${this.slice.id}`,
-      );
-      let totalMs = 0;
-      for (let i = 0; i < pairs; i++) {
-        totalMs += outFloat((p) => check('cuEventElapsedTime', cu.cuEventElapsedTime(p, start(i), end(i))));
-      }
-      return totalMs / count;
+      const timed = enqueueTimed(launch, count, events, scratch);
+      await this.waitFor(timed.last, timeoutMs, `${count} launches of ${source.entry} on ${this.slice.id}`);
+      return timed.meanMs();
     } finally {
       this.res.returnEvents(events);
     }
@@ -223,7 +147,10 @@ export class CudaSlice implements SliceContext {
     return { free: Number(free.readBigUInt64LE(0)), total: Number(total.readBigUInt64LE(0)) };
   }
 
-  /** Frees everything this slice made. Errors of a poisoned (sticky) context are ignored. */
+  /**
+   * Frees everything this slice made (its context belongs to the backend). Errors of a poisoned
+   * (sticky) context are ignored: the process is about to be replaced anyway.
+   */
   close(): void {
     if (this.closed) return;
     const errors: unknown[] = [];
@@ -233,14 +160,6 @@ export class CudaSlice implements SliceContext {
       errors.push(e);
     }
     errors.push(...this.res.releaseAll(this.handles.stream));
-    if (this.handles.green !== undefined) {
-      const green = this.handles.green;
-      try {
-        destroyGreenContext(this.driver, green);
-      } catch (e) {
-        errors.push(e);
-      }
-    }
     this.closed = true;
     this.onClose(this);
     const worth = errors.find((e) => !(e instanceof CudaError && e.sticky));
@@ -262,27 +181,11 @@ export class CudaSlice implements SliceContext {
     return outHandle((p) => check('cuEventCreate', this.driver.cu.cuEventCreate(p, CU_EVENT_DEFAULT)));
   }
 
-  private launch(kernel: CudaKernel, source: KernelSource, params: Buffer[]): void {
-    try {
-      launchKernel(
-        this.driver.cu,
-        kernel.fn,
-        source.grid,
-        source.block,
-        source.dynamicSharedBytes,
-        this.handles.stream,
-        params,
-      );
-    } catch (e) {
-      const shapeError =
-        e instanceof CudaError &&
-        [CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, CUDA_ERROR_INVALID_VALUE].includes(e.cudaCode);
-      if (!shapeError) throw e;
-      throw new ResourceError(
-        `launch of ${source.entry} (grid ${source.grid.join('x')}, block ${source.block.join('x')}, ` +
-          `${source.dynamicSharedBytes} B dynamic shared memory, ${kernel.numRegs} registers/thread): ${e.cudaName}`,
-      );
-    }
+  /** Makes the context current and checks the kernel and arguments before enqueueing. */
+  private prepare(kernel: LoadedKernel, source: KernelSource, args: readonly LaunchArg[]): Launch {
+    const cu = this.enter();
+    const own = this.ownKernel(kernel);
+    return { cu, stream: this.handles.stream, kernel: own, source, params: packLaunchArgs(source, args) };
   }
 
   private waitFor(event: Handle, timeoutMs: number, what: string): Promise<void> {

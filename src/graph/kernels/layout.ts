@@ -1,6 +1,6 @@
 /** Layout kernels: reshape-like views, transpose, concat, split, slice, and the shape-chain ops. */
 import { attrInt, newData, numel, type TensorValue } from '../ir.js';
-import { permOf, sliceParams } from '../shape-rules.js';
+import { permOf, sliceParams } from '../shape-params.js';
 import { normalizeAxis, stridesOf } from '../shape-util.js';
 import { input, type Kernel, outInfo, ruleInputsOf } from './types.js';
 
@@ -11,7 +11,13 @@ const view: Kernel = (node, inputs, outs) => {
 };
 
 /** Copies the strided box `count` starting at `start` (steps `step`) of x into a dense array. */
-function gatherBox(x: TensorValue, start: number[], step: number[], count: number[], perm?: number[]): TensorValue {
+function gatherBox(
+  x: TensorValue,
+  start: number[],
+  step: number[],
+  count: number[],
+  perm?: number[],
+): TensorValue {
   const rank = x.shape.length;
   const inStrides = stridesOf(x.shape);
   const order = perm ?? Array.from({ length: rank }, (_, i) => i);

@@ -16,7 +16,11 @@ const conv: Kernel = (node, inputs, outs) => {
   const win = window2d(node, x.shape[2] ?? 1, x.shape[3] ?? 1, [w.shape[2] ?? 1, w.shape[3] ?? 1]);
   const [pt, pl, pb, pr] = win.pads;
   let data = x.data;
-  let shape = convShape({ ...node, attrs: { ...node.attrs, pads: [pt, pl, pt, pl], auto_pad: 'NOTSET' } }, x.shape, w.shape);
+  let shape = convShape(
+    { ...node, attrs: { ...node.attrs, pads: [pt, pl, pt, pl], auto_pad: 'NOTSET' } },
+    x.shape,
+    w.shape,
+  );
   if (pt !== pb || pl !== pr) {
     // Asymmetric padding: pad the input explicitly, then run without padding.
     data = padInput(x, pt, pl, pb, pr);

@@ -1,7 +1,7 @@
 /** Normalization, softmax, reductions and pooling (float64 sums, float32 storage). */
 import { window2d } from '../conv-attrs.js';
 import { attrFloat, attrInt, numel } from '../ir.js';
-import { reduceParams } from '../shape-rules.js';
+import { reduceParams } from '../shape-params.js';
 import { normalizeAxis, stridesOf } from '../shape-util.js';
 import { input, type Kernel, outInfo, ruleInputsOf } from './types.js';
 
@@ -24,7 +24,8 @@ const softmax: Kernel = (node, inputs, outs) => {
       for (let j = 0; j < len; j++) max = Math.max(max, x.data[base + j * inner] as number);
       let sum = 0;
       for (let j = 0; j < len; j++) sum += Math.exp((x.data[base + j * inner] as number) - max);
-      for (let j = 0; j < len; j++) out[base + j * inner] = Math.exp((x.data[base + j * inner] as number) - max) / sum;
+      for (let j = 0; j < len; j++)
+        out[base + j * inner] = Math.exp((x.data[base + j * inner] as number) - max) / sum;
     }
   }
   return [f32(outInfo(outs).shape, out)];
@@ -67,7 +68,8 @@ const batchNorm: Kernel = (node, inputs, outs) => {
   for (let i = 0; i < x.data.length; i++) {
     const c = Math.floor(i / inner) % channels;
     const inv = 1 / Math.sqrt((variance?.[c] as number) + eps);
-    out[i] = ((x.data[i] as number) - (mean?.[c] as number)) * inv * (scale?.[c] as number) + (shift?.[c] as number);
+    out[i] =
+      ((x.data[i] as number) - (mean?.[c] as number)) * inv * (scale?.[c] as number) + (shift?.[c] as number);
   }
   return [f32(outInfo(outs).shape, out)];
 };
@@ -91,7 +93,12 @@ const reduceMean: Kernel = (node, inputs, outs) => {
     sums[o] = (sums[o] ?? 0) + (x.data[i] as number);
   }
   const count = x.data.length / sums.length;
-  return [f32(info.shape, Float32Array.from(sums, (s) => s / count))];
+  return [
+    f32(
+      info.shape,
+      Float32Array.from(sums, (s) => s / count),
+    ),
+  ];
 };
 
 function pool(kind: 'max' | 'avg'): Kernel {
@@ -122,7 +129,7 @@ function pool(kind: 'max' | 'avg'): Kernel {
               const ix = x0 + j * dw;
               if (ix < 0 || ix >= w) continue;
               const v = x.data[src + iy * w + ix] as number;
-              if (kind === 'max') acc = v > acc ? v : acc;
+              if (kind === 'max') acc = Math.max(v, acc);
               else acc += v;
               count++;
             }

@@ -1,12 +1,16 @@
 import { SlicetuneError } from '../../util/errors.js';
 import type { GraphNode, TensorInfo, TensorValue } from '../ir.js';
-import type { RuleInputs } from '../shape-rules.js';
+import type { RuleInputs } from '../shape-params.js';
 
 /**
  * A CPU kernel: the node, its input values (undefined for an optional input left out) and the
  * inferred infos of its outputs; returns one value per output.
  */
-export type Kernel = (node: GraphNode, inputs: (TensorValue | undefined)[], outs: TensorInfo[]) => TensorValue[];
+export type Kernel = (
+  node: GraphNode,
+  inputs: (TensorValue | undefined)[],
+  outs: TensorInfo[],
+) => TensorValue[];
 
 /** Lets a kernel reuse the shape rules' parameter parsing (slice bounds, split sizes ...). */
 export function ruleInputsOf(node: GraphNode, inputs: (TensorValue | undefined)[]): RuleInputs {

@@ -38,25 +38,39 @@ export function readAttributes(proto: OnnxTypes.INodeProto, where: string): Node
         if (a.t) tensors[name] = a.t;
         break;
       default:
-        throw new SlicetuneError('UNSUPPORTED_OP', `${where}: attribute '${name}' has type ${a.type}, which is not supported`);
+        throw new SlicetuneError(
+          'UNSUPPORTED_OP',
+          `${where}: attribute '${name}' has type ${a.type}, which is not supported`,
+        );
     }
   }
   return { plain, tensors };
 }
 
 /** Attributes whose values are floats in the ONNX schema (the rest of the numbers are ints). */
-const FLOAT_ATTRIBUTES = new Set(['epsilon', 'alpha', 'beta', 'momentum', 'ratio', 'value_float', 'value_floats']);
+const FLOAT_ATTRIBUTES = new Set([
+  'epsilon',
+  'alpha',
+  'beta',
+  'momentum',
+  'ratio',
+  'value_float',
+  'value_floats',
+]);
 
 export function writeAttributes(attrs: Record<string, AttrValue>): OnnxTypes.IAttributeProto[] {
   const utf8Encode = new TextEncoder();
   return Object.entries(attrs).map(([name, v]) => {
     const isFloat = FLOAT_ATTRIBUTES.has(name);
     if (typeof v === 'string') return { name, type: ATTR_TYPE.STRING, s: utf8Encode.encode(v) };
-    if (typeof v === 'number') return isFloat ? { name, type: ATTR_TYPE.FLOAT, f: v } : { name, type: ATTR_TYPE.INT, i: v };
+    if (typeof v === 'number')
+      return isFloat ? { name, type: ATTR_TYPE.FLOAT, f: v } : { name, type: ATTR_TYPE.INT, i: v };
     if (v.length > 0 && v.every((x): x is string => typeof x === 'string')) {
       return { name, type: ATTR_TYPE.STRINGS, strings: v.map((s) => utf8Encode.encode(s)) };
     }
     const nums = v as number[];
-    return isFloat ? { name, type: ATTR_TYPE.FLOATS, floats: nums } : { name, type: ATTR_TYPE.INTS, ints: nums };
+    return isFloat
+      ? { name, type: ATTR_TYPE.FLOATS, floats: nums }
+      : { name, type: ATTR_TYPE.INTS, ints: nums };
   });
 }

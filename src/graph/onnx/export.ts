@@ -5,10 +5,18 @@
  * epilogue, Gelu as the Erf formula.
  */
 import { SlicetuneError } from '../../util/errors.js';
-import { describeNode, freshName, type Graph, type GraphNode, type Initializer, namesInUse, type TensorInfo } from '../ir.js';
+import {
+  describeNode,
+  freshName,
+  type Graph,
+  type GraphNode,
+  type Initializer,
+  namesInUse,
+  type TensorInfo,
+} from '../ir.js';
 import { validateGraph } from '../validate.js';
 import { writeAttributes } from './attributes.js';
-import { DATA_TYPE, onnx, type OnnxTypes } from './proto.js';
+import { DATA_TYPE, type OnnxTypes, onnx } from './proto.js';
 import { encodeTensor } from './tensor.js';
 
 export interface ExportOptions {
@@ -41,7 +49,13 @@ export function exportOnnx(graph: Graph, options: ExportOptions = {}): Uint8Arra
     opsetImport: [{ domain: '', version: options.opset ?? 17 }],
     graph: {
       name: graph.name,
-      node: em.nodes.map((n) => ({ name: n.name, opType: n.op, input: n.inputs, output: n.outputs, attribute: writeAttributes(n.attrs) })),
+      node: em.nodes.map((n) => ({
+        name: n.name,
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: writeAttributes(n.attrs),
+      })),
       initializer: [...graph.initializers, ...em.consts].map(encodeTensor),
       input: graph.inputs.map(valueInfo),
       output: graph.outputs.map((name) => valueInfo(infos.get(name) ?? { name, dtype: 'f32', shape: [] })),
@@ -57,14 +71,24 @@ function scalar(em: Emitter, base: string, value: number): string {
 }
 
 /** Appends `op` reading `inputs`; returns its output (the final name when given, else a fresh one). */
-function emit(em: Emitter, node: GraphNode, op: string, inputs: string[], attrs: GraphNode['attrs'], output?: string): string {
+function emit(
+  em: Emitter,
+  node: GraphNode,
+  op: string,
+  inputs: string[],
+  attrs: GraphNode['attrs'],
+  output?: string,
+): string {
   const out = output ?? freshName(em.taken, `${node.name}/${op}_out`);
   em.nodes.push({ name: freshName(em.taken, `${node.name}/${op}`), op, inputs, outputs: [out], attrs });
   return out;
 }
 
 function expand(em: Emitter, node: GraphNode): void {
-  if (node.op === 'Gelu') return expandGelu(em, node);
+  if (node.op === 'Gelu') {
+    expandGelu(em, node);
+    return;
+  }
   const w = node.workload;
   if (!w) {
     em.nodes.push(node);
@@ -72,7 +96,10 @@ function expand(em: Emitter, node: GraphNode): void {
   }
   const e = w.epilogue;
   if (e.bnScaleShift) {
-    throw new SlicetuneError('UNSUPPORTED_OP', `${describeNode(node)}: exporting a scale/shift epilogue is not supported`);
+    throw new SlicetuneError(
+      'UNSUPPORTED_OP',
+      `${describeNode(node)}: exporting a scale/shift epilogue is not supported`,
+    );
   }
   const [x = '', weight = ''] = node.inputs;
   const bias = e.bias ? node.inputs[2] : undefined;

@@ -6,15 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { SlicetuneError } from '../../util/errors.js';
-import type { AttrValue, Graph, GraphNode, Initializer, TensorInfo } from '../ir.js';
-import { freshName } from '../ir.js';
+import type { Graph, GraphNode, Initializer, TensorInfo } from '../ir.js';
+import { freshName, TUNABLE_OPS } from '../ir.js';
 import { removeDeadNodes } from '../passes/dead-code.js';
 import { foldConstants } from '../passes/fold-constants.js';
 import { removeIdentities } from '../passes/remove-identity.js';
 import { SUPPORTED_OPS } from '../shape-rules.js';
 import { validateGraph } from '../validate.js';
 import { readAttributes } from './attributes.js';
-import { DATA_TYPE, onnx, type OnnxTypes, toNumber } from './proto.js';
+import { constantValue, upgrade } from './nodes.js';
+import { DATA_TYPE, type OnnxTypes, onnx, toNumber } from './proto.js';
 import { decodeTensor } from './tensor.js';
 
 export interface ImportOptions {
@@ -24,15 +25,20 @@ export interface ImportOptions {
   dims?: Record<string, number>;
 }
 
-const TUNABLE_NAMES = new Set(['conv2d', 'dense', 'batch_matmul']);
-export const ONNX_IMPORT_OPS: readonly string[] = [...SUPPORTED_OPS.filter((op) => !TUNABLE_NAMES.has(op)), 'Constant'];
+const TUNABLE_NAMES = new Set<string>(TUNABLE_OPS);
+export const ONNX_IMPORT_OPS: readonly string[] = [
+  ...SUPPORTED_OPS.filter((op) => !TUNABLE_NAMES.has(op)),
+  'Constant',
+];
 
 export function loadOnnxFile(path: string, options: Omit<ImportOptions, 'source'> = {}): Graph {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new SlicetuneError('NOT_FOUND', `${path}: cannot read the model file (${(e as Error).message})`, { cause: e });
+    throw new SlicetuneError('NOT_FOUND', `${path}: cannot read the model file (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   return importOnnx(bytes, { ...options, source: path });
 }
@@ -43,11 +49,16 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Grap
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new SlicetuneError('BAD_MODEL', `${source}: not a valid ONNX model (${(e as Error).message})`, { cause: e });
+    throw new SlicetuneError('BAD_MODEL', `${source}: not a valid ONNX model (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   const g = model.graph;
   if (!g || (g.node?.length ?? 0) === 0 || (g.output?.length ?? 0) === 0) {
-    throw new SlicetuneError('BAD_MODEL', `${source}: not a valid ONNX model (no graph with nodes and outputs)`);
+    throw new SlicetuneError(
+      'BAD_MODEL',
+      `${source}: not a valid ONNX model (no graph with nodes and outputs)`,
+    );
   }
   const opset = defaultOpset(model);
   try {
@@ -69,21 +80,33 @@ function defaultOpset(model: OnnxTypes.ModelProto): number {
   return entry ? toNumber(entry.version) : 17;
 }
 
-function readGraph(g: OnnxTypes.IGraphProto, opset: number, source: string, dims: Record<string, number>): Graph {
+function readGraph(
+  g: OnnxTypes.IGraphProto,
+  opset: number,
+  source: string,
+  dims: Record<string, number>,
+): Graph {
   const initializers: Initializer[] = (g.initializer ?? []).map((t, i) =>
     decodeTensor(t, t.name || `initializer_${i}`, source),
   );
   const initNames = new Set(initializers.map((i) => i.name));
-  const inputs = (g.input ?? []).filter((v) => !initNames.has(v.name ?? '')).map((v) => readInput(v, source, dims));
+  const inputs = (g.input ?? [])
+    .filter((v) => !initNames.has(v.name ?? ''))
+    .map((v) => readInput(v, source, dims));
   const taken = new Set<string>([...initNames, ...inputs.map((i) => i.name)]);
   for (const n of g.node ?? []) for (const o of n.output ?? []) taken.add(o);
   const nodes: GraphNode[] = [];
+  // Node names and tensor names are separate namespaces in ONNX; node names must be unique here.
+  const nodeNames = new Set<string>();
   (g.node ?? []).forEach((proto, index) => {
     const opType = proto.opType ?? '';
-    const name = freshName(taken, proto.name || `${opType}_${index}`);
+    const name = freshName(nodeNames, proto.name || `${opType}_${index}`);
     const where = `node '${name}' (${opType})`;
     if (proto.domain && proto.domain !== 'ai.onnx') {
-      throw new SlicetuneError('UNSUPPORTED_OP', `${where}: operator domain '${proto.domain}' is not supported`);
+      throw new SlicetuneError(
+        'UNSUPPORTED_OP',
+        `${where}: operator domain '${proto.domain}' is not supported`,
+      );
     }
     if (!ONNX_IMPORT_OPS.includes(opType)) {
       throw new SlicetuneError(
@@ -97,7 +120,13 @@ function readGraph(g: OnnxTypes.IGraphProto, opset: number, source: string, dims
       initializers.push(constantValue(proto, attrs, outputs[0] ?? name, where));
       return;
     }
-    const node: GraphNode = { name, op: opType, inputs: [...(proto.input ?? [])], outputs, attrs: attrs.plain };
+    const node: GraphNode = {
+      name,
+      op: opType,
+      inputs: [...(proto.input ?? [])],
+      outputs,
+      attrs: attrs.plain,
+    };
     nodes.push(...upgrade(node, opset, initializers, taken));
   });
   return {
@@ -115,10 +144,14 @@ function readInput(v: OnnxTypes.IValueInfoProto, source: string, dims: Record<st
   if (!tensorType) throw new SlicetuneError('BAD_MODEL', `${source}: graph input '${name}' is not a tensor`);
   const elem = tensorType.elemType ?? 0;
   if (elem !== DATA_TYPE.FLOAT && elem !== DATA_TYPE.INT64) {
-    throw new SlicetuneError('BAD_MODEL', `${source}: graph input '${name}' has element type ${elem}; only float and int64`);
+    throw new SlicetuneError(
+      'BAD_MODEL',
+      `${source}: graph input '${name}' has element type ${elem}; only float and int64`,
+    );
   }
   const shape = (tensorType.shape?.dim ?? []).map((d, axis) => {
-    if (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0) return toNumber(d.dimValue);
+    if (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0)
+      return toNumber(d.dimValue);
     const symbol = d.dimParam ?? '';
     const given = dims[symbol];
     if (given !== undefined) return given;
@@ -129,47 +162,4 @@ function readInput(v: OnnxTypes.IValueInfoProto, source: string, dims: Record<st
     );
   });
   return { name, dtype: elem === DATA_TYPE.FLOAT ? 'f32' : 'i64', shape };
-}
-
-function constantValue(
-  proto: OnnxTypes.INodeProto,
-  attrs: ReturnType<typeof readAttributes>,
-  output: string,
-  where: string,
-): Initializer {
-  const tensor = attrs.tensors.value;
-  if (tensor) return { ...decodeTensor(tensor, output, where), name: output };
-  const p = attrs.plain;
-  const scalarF = p.value_float;
-  const listF = p.value_floats;
-  const scalarI = p.value_int;
-  const listI = p.value_ints;
-  if (typeof scalarF === 'number') return { name: output, dtype: 'f32', shape: [], data: Float32Array.of(scalarF) };
-  if (Array.isArray(listF)) return { name: output, dtype: 'f32', shape: [listF.length], data: Float32Array.from(listF as number[]) };
-  if (typeof scalarI === 'number') return { name: output, dtype: 'i64', shape: [], data: Float64Array.of(scalarI) };
-  if (Array.isArray(listI)) return { name: output, dtype: 'i64', shape: [listI.length], data: Float64Array.from(listI as number[]) };
-  throw new SlicetuneError('UNSUPPORTED_OP', `${where}: Constant '${proto.output?.[0] ?? ''}' has no value slicetune reads`);
-}
-
-/** Older opsets kept some inputs as attributes; the IR follows opset 13+ (inputs). */
-function upgrade(node: GraphNode, opset: number, inits: Initializer[], taken: Set<string>): GraphNode[] {
-  const moveToInputs = (attrs: string[], dtype: 'f32' | 'i64') => {
-    const inputs = [...node.inputs];
-    const rest: Record<string, AttrValue> = { ...node.attrs };
-    attrs.forEach((attr, i) => {
-      const v = node.attrs[attr];
-      delete rest[attr];
-      if (v === undefined) return;
-      const values = (Array.isArray(v) ? v : [v]) as number[];
-      const name = freshName(taken, `${node.name}/${attr}`);
-      const data = dtype === 'f32' ? Float32Array.from(values) : Float64Array.from(values);
-      inits.push({ name, dtype, shape: Array.isArray(v) ? [values.length] : [], data });
-      while (inputs.length < i + 1) inputs.push('');
-      inputs[i + 1] = name;
-    });
-    return [{ ...node, inputs, attrs: rest }];
-  };
-  if (node.op === 'Clip' && opset < 11) return moveToInputs(['min', 'max'], 'f32');
-  if (node.op === 'Slice' && opset < 10) return moveToInputs(['starts', 'ends', 'axes'], 'i64');
-  return [node];
 }

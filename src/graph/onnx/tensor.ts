@@ -58,7 +58,10 @@ export function decodeTensor(t: OnnxTypes.ITensorProto, name: string, where: str
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const data = raw ? fromRaw(raw, dataType) : fromFields(t, dataType);
   if (!data) {
-    throw new SlicetuneError('BAD_MODEL', `${where}: tensor '${name}' has data type ${dataType}, which is not supported`);
+    throw new SlicetuneError(
+      'BAD_MODEL',
+      `${where}: tensor '${name}' has data type ${dataType}, which is not supported`,
+    );
   }
   if (data.length !== numel(shape)) {
     throw new SlicetuneError(

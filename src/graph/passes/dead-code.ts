@@ -8,7 +8,7 @@ export function removeDeadNodes(graph: Graph): Graph {
   const kept = [];
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const node = graph.nodes[i];
-    if (!node || !node.outputs.some((o) => needed.has(o))) continue;
+    if (!node?.outputs.some((o) => needed.has(o))) continue;
     kept.push(node);
     for (const input of node.inputs) if (input !== '') needed.add(input);
   }

@@ -3,9 +3,8 @@
  * feeds only the BN and all parameters are constants:
  *   s = gamma / sqrt(var + eps);  W'[k] = W[k] * s[k];  b'[k] = (b[k] - mean[k]) * s[k] + beta[k].
  */
-import { attrFloat, freshName, type Graph, type GraphNode, namesInUse } from '../ir.js';
+import { attrFloat, consumersOf, freshName, type Graph, type GraphNode, namesInUse } from '../ir.js';
 import { constantOf, copyGraph, soleConsumer, spliceNodes } from './util.js';
-import { consumersOf } from '../ir.js';
 
 export function foldBatchNorm(graph: Graph): Graph {
   const out = copyGraph(graph);
@@ -15,7 +14,7 @@ export function foldBatchNorm(graph: Graph): Graph {
     if (conv.op !== 'Conv') continue;
     const convOut = conv.outputs[0] ?? '';
     const bn = soleConsumer(graph, consumers, convOut);
-    if (!bn || bn.op !== 'BatchNormalization' || bn.inputs[0] !== convOut) continue;
+    if (bn?.op !== 'BatchNormalization' || bn.inputs[0] !== convOut) continue;
     if (bn.outputs.slice(1).some((o) => o !== '')) continue;
     const folded = fold(out, conv, bn, taken);
     if (folded) spliceNodes(out, [conv, bn], conv, folded);
@@ -46,5 +45,9 @@ function fold(graph: Graph, conv: GraphNode, bn: GraphNode, taken: Set<string>):
     { name: weightName, dtype: 'f32', shape: [...weight.shape], data: newWeight },
     { name: biasName, dtype: 'f32', shape: [k], data: newBias },
   );
-  return { ...conv, inputs: [conv.inputs[0] ?? '', weightName, biasName], outputs: [...bn.outputs.slice(0, 1)] };
+  return {
+    ...conv,
+    inputs: [conv.inputs[0] ?? '', weightName, biasName],
+    outputs: [...bn.outputs.slice(0, 1)],
+  };
 }

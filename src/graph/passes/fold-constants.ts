@@ -4,7 +4,7 @@
  * constant target shape. Any other node whose inputs are all constants is evaluated too (cheap
  * ops only: the tunable ones are what the tuner is for).
  */
-import { type Graph, type GraphNode, type Initializer, type TensorInfo, type TensorValue } from '../ir.js';
+import type { Graph, GraphNode, Initializer, TensorInfo, TensorValue } from '../ir.js';
 import { KERNELS } from '../kernels/index.js';
 import { inferNode, type ShapeLookup } from '../shapes.js';
 import { copyGraph } from './util.js';
@@ -25,7 +25,9 @@ export function foldConstants(graph: Graph): Graph {
   for (const node of graph.nodes) {
     const outs = inferNode(node, lookup);
     for (const info of outs) if (info.name !== '') infos.set(info.name, info);
-    const folded = tryFold(node, outs, lookup, graph.outputs);
+    const folded = graph.outputs.some((o) => node.outputs.includes(o))
+      ? undefined
+      : evaluateConstant(node, outs, lookup);
     if (!folded) {
       out.nodes.push(node);
       continue;
@@ -41,13 +43,13 @@ export function foldConstants(graph: Graph): Graph {
   return out;
 }
 
-function tryFold(
+/** The node's output values when they are known before run time (undefined otherwise). */
+export function evaluateConstant(
   node: GraphNode,
   outs: TensorInfo[],
   lookup: ShapeLookup,
-  graphOutputs: string[],
 ): TensorValue[] | undefined {
-  if (NEVER_FOLD.has(node.op) || node.outputs.some((o) => graphOutputs.includes(o))) return undefined;
+  if (NEVER_FOLD.has(node.op)) return undefined;
   const kernel = KERNELS[node.op];
   if (!kernel) return undefined;
   if (node.op === 'Shape') {

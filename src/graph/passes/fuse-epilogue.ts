@@ -9,7 +9,16 @@
  */
 import { batchMatmulWorkload, conv2dWorkload, denseWorkload } from '../../ops/index.js';
 import type { Activation, Epilogue, Workload } from '../../ops/types.js';
-import { consumersOf, type Graph, type GraphNode, isTunable, numel, type TensorInfo } from '../ir.js';
+import {
+  consumersOf,
+  freshName,
+  type Graph,
+  type GraphNode,
+  isTunable,
+  namesInUse,
+  numel,
+  type TensorInfo,
+} from '../ir.js';
 import { inferShapes } from '../shapes.js';
 import { constantOf, copyGraph, scalarOf, soleConsumer, spliceNodes } from './util.js';
 
@@ -59,7 +68,7 @@ function absorb(
   if (!e.bias && constantOf(graph, otherName) && isPerChannel(node.workload, otherShape, channels)) {
     const inputs = [...node.inputs];
     // The bias goes before a residual input, as tensorSpecs orders them.
-    inputs.splice(e.residual ? inputs.length - 1 : inputs.length, 0, otherName);
+    inputs.splice(e.residual ? inputs.length - 1 : inputs.length, 0, flatBias(graph, otherName, channels));
     return withEpilogue(node, reader, { bias: true }, inputs);
   }
   if (e.residual || otherShape.join() !== outShape.join()) return undefined;
@@ -72,6 +81,15 @@ function isPerChannel(w: Workload, shape: number[], channels: number): boolean {
   if (numel(shape) !== channels) return false;
   if (w.op !== 'conv2d') return shape.length === 0 ? channels === 1 : shape[shape.length - 1] === channels;
   return (shape.length === 3 && shape[0] === channels) || (shape.length === 4 && shape[1] === channels);
+}
+
+/** The bias as a 1-D [channels] constant (a conv's Add constant is [k, 1, 1]). */
+function flatBias(graph: Graph, name: string, channels: number): string {
+  const c = constantOf(graph, name);
+  if (!c || c.shape.length === 1) return name;
+  const flat = freshName(namesInUse(graph), `${name}.flat`);
+  graph.initializers.push({ name: flat, dtype: c.dtype, shape: [channels], data: c.data });
+  return flat;
 }
 
 function fusableProducer(graph: Graph, consumers: Map<string, GraphNode[]>, tensor: string): boolean {
@@ -90,7 +108,12 @@ function clipActivation(graph: Graph, clip: GraphNode): Activation | undefined {
   return max === Number.POSITIVE_INFINITY ? 'relu' : undefined;
 }
 
-function withEpilogue(node: Fusable, reader: GraphNode, change: Partial<Epilogue>, inputs = node.inputs): GraphNode {
+function withEpilogue(
+  node: Fusable,
+  reader: GraphNode,
+  change: Partial<Epilogue>,
+  inputs = node.inputs,
+): GraphNode {
   const epilogue = { ...node.workload.epilogue, ...change };
   const w = node.workload;
   const workload: Workload =

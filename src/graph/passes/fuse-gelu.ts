@@ -6,7 +6,8 @@
 import { consumersOf, freshName, type Graph, type GraphNode, namesInUse } from '../ir.js';
 import { copyGraph, scalarOf, soleConsumer, spliceNodes } from './util.js';
 
-const near = (v: number | undefined, want: number) => v !== undefined && Math.abs(v - want) < 1e-4 * Math.abs(want);
+const near = (v: number | undefined, want: number) =>
+  v !== undefined && Math.abs(v - want) < 1e-4 * Math.abs(want);
 
 /** The other input of a two-input node, given one of them. */
 function other(node: GraphNode, one: string): string | undefined {
@@ -31,10 +32,10 @@ export function fuseGelu(graph: Graph): Graph {
     if (!isDiv && !isMul) continue;
     const erfOut = erf.outputs[0] ?? '';
     const plusOne = soleConsumer(graph, consumers, erfOut);
-    if (!plusOne || plusOne.op !== 'Add' || !near(scalarOf(graph, other(plusOne, erfOut)), 1)) continue;
+    if (plusOne?.op !== 'Add' || !near(scalarOf(graph, other(plusOne, erfOut)), 1)) continue;
     const onePlus = plusOne.outputs[0] ?? '';
     const times = soleConsumer(graph, consumers, onePlus);
-    if (!times || times.op !== 'Mul') continue;
+    if (times?.op !== 'Mul') continue;
     const factor = other(times, onePlus) ?? '';
     let last: GraphNode | undefined;
     let matched: GraphNode[] = [];
@@ -47,7 +48,11 @@ export function fuseGelu(graph: Graph): Graph {
         last = finalMul;
         matched = [scale, erf, plusOne, times, finalMul];
       }
-    } else if (half?.op === 'Mul' && other(half, x) !== undefined && near(scalarOf(graph, other(half, x)), 0.5)) {
+    } else if (
+      half?.op === 'Mul' &&
+      other(half, x) !== undefined &&
+      near(scalarOf(graph, other(half, x)), 0.5)
+    ) {
       // (x * 0.5) * (1 + erf): the half product must feed only this GELU.
       if (soleConsumer(graph, consumers, factor) === times) {
         last = times;
@@ -57,7 +62,13 @@ export function fuseGelu(graph: Graph): Graph {
     if (!last) continue;
     // The intermediate values must not be read elsewhere.
     if ((consumers.get(scale.outputs[0] ?? '')?.length ?? 0) !== 1) continue;
-    const gelu: GraphNode = { name: freshName(taken, `${erf.name}/Gelu`), op: 'Gelu', inputs: [x], outputs: [...last.outputs], attrs: {} };
+    const gelu: GraphNode = {
+      name: freshName(taken, `${erf.name}/Gelu`),
+      op: 'Gelu',
+      inputs: [x],
+      outputs: [...last.outputs],
+      attrs: {},
+    };
     spliceNodes(out, matched, last, gelu);
   }
   return out;

@@ -20,7 +20,7 @@ import {
   numel,
   type TensorInfo,
 } from '../ir.js';
-import { permOf } from '../shape-rules.js';
+import { permOf } from '../shape-params.js';
 import { inferShapes } from '../shapes.js';
 import { constantOf, copyGraph, soleConsumer } from './util.js';
 
@@ -33,7 +33,12 @@ interface Lowering {
 
 export function lowerTunable(graph: Graph): Graph {
   const out = copyGraph(graph);
-  const ctx: Lowering = { graph: out, infos: inferShapes(graph), taken: namesInUse(graph), transposed: new Map() };
+  const ctx: Lowering = {
+    graph: out,
+    infos: inferShapes(graph),
+    taken: namesInUse(graph),
+    transposed: new Map(),
+  };
   const consumers = consumersOf(graph);
   out.nodes = graph.nodes.map((node) => {
     if (node.op === 'Conv') return lowerConv(ctx, node);
@@ -61,18 +66,23 @@ function transposedConstant(ctx: Lowering, name: string): string | undefined {
   const cached = ctx.transposed.get(name);
   if (cached) return cached;
   const source = constantOf(ctx.graph, name);
-  if (!source || source.shape.length !== 2 || source.dtype !== 'f32') return undefined;
+  if (source?.shape.length !== 2 || source.dtype !== 'f32') return undefined;
   const [k = 0, n = 0] = source.shape;
   const data = new Float32Array(k * n);
   for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) data[j * k + i] = source.data[i * n + j] as number;
   const tName = freshName(ctx.taken, `${name}.T`);
   ctx.graph.initializers.push({ name: tName, dtype: 'f32', shape: [n, k], data });
+  ctx.infos.set(tName, { name: tName, dtype: 'f32', shape: [n, k] });
   ctx.transposed.set(name, tName);
   return tName;
 }
 
 function lowerGemm(ctx: Lowering, node: GraphNode): GraphNode | undefined {
-  if (attrInt(node, 'transA', 0) !== 0 || attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) {
+  if (
+    attrInt(node, 'transA', 0) !== 0 ||
+    attrFloat(node, 'alpha', 1) !== 1 ||
+    attrFloat(node, 'beta', 1) !== 1
+  ) {
     return undefined;
   }
   const [a = '', b = '', c = ''] = node.inputs;
@@ -88,7 +98,11 @@ function lowerGemm(ctx: Lowering, node: GraphNode): GraphNode | undefined {
   return tunableNode(node, inputs, denseWorkload({ m, n, k }, { bias, residual }));
 }
 
-function lowerMatMul(ctx: Lowering, node: GraphNode, consumers: Map<string, GraphNode[]>): GraphNode | undefined {
+function lowerMatMul(
+  ctx: Lowering,
+  node: GraphNode,
+  consumers: Map<string, GraphNode[]>,
+): GraphNode | undefined {
   const [a = '', b = ''] = node.inputs;
   const aShape = shapeOf(ctx, a);
   const bShape = shapeOf(ctx, b);
@@ -109,9 +123,15 @@ function lowerMatMul(ctx: Lowering, node: GraphNode, consumers: Map<string, Grap
   if (transpose?.op === 'Transpose' && soleConsumer(ctx.graph, consumers, b) === node) {
     const perm = permOf(transpose, bShape.length);
     const rank = perm.length;
-    const swapsLastTwo = perm.every((p, i) => (i < rank - 2 ? p === i : p === (i === rank - 2 ? rank - 1 : rank - 2)));
+    const swapsLastTwo = perm.every((p, i) =>
+      i < rank - 2 ? p === i : p === (i === rank - 2 ? rank - 1 : rank - 2),
+    );
     if (swapsLastTwo) {
-      return tunableNode(node, [a, transpose.inputs[0] ?? ''], batchMatmulWorkload({ b: batch, m, n, k, transB: true }));
+      return tunableNode(
+        node,
+        [a, transpose.inputs[0] ?? ''],
+        batchMatmulWorkload({ b: batch, m, n, k, transB: true }),
+      );
     }
   }
   return tunableNode(node, [a, b], batchMatmulWorkload({ b: batch, m, n, k }));

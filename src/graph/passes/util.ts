@@ -3,17 +3,27 @@ import { consumersOf, type Graph, type GraphNode, type Initializer } from '../ir
 
 /** A shallow copy that a pass may edit: new node and initializer lists, node objects shared. */
 export function copyGraph(graph: Graph): Graph {
-  return { ...graph, inputs: [...graph.inputs], outputs: [...graph.outputs], initializers: [...graph.initializers], nodes: [...graph.nodes] };
+  return {
+    ...graph,
+    inputs: [...graph.inputs],
+    outputs: [...graph.outputs],
+    initializers: [...graph.initializers],
+    nodes: [...graph.nodes],
+  };
 }
 
 /** The one node that reads `tensor`, when exactly one does and the tensor is not a graph output. */
-export function soleConsumer(graph: Graph, consumers: Map<string, GraphNode[]>, tensor: string): GraphNode | undefined {
+export function soleConsumer(
+  graph: Graph,
+  consumers: Map<string, GraphNode[]>,
+  tensor: string,
+): GraphNode | undefined {
   if (graph.outputs.includes(tensor)) return undefined;
   const readers = consumers.get(tensor);
-  if (!readers || readers.length !== 1) return undefined;
+  if (readers?.length !== 1) return undefined;
   const reader = readers[0];
   // A node that reads the tensor twice (x * x) still counts as one reader, but cannot absorb it.
-  if (!reader || reader.inputs.filter((i) => i === tensor).length !== 1) return undefined;
+  if (reader?.inputs.filter((i) => i === tensor).length !== 1) return undefined;
   return reader;
 }
 

@@ -4,9 +4,10 @@
  * Reshape/Transpose into heads, scaled-dot-product Softmax, Erf-based GELU, residual Adds and
  * LayerNormalization.
  */
+
+import { SlicetuneError } from '../../util/errors.js';
 import { GraphBuilder } from '../builder.js';
 import type { Graph } from '../ir.js';
-import { SlicetuneError } from '../../util/errors.js';
 import type { ZooOptions } from './options.js';
 
 export const BERT_BASE = { hidden: 768, heads: 12, ffn: 3072, seqLen: 128 } as const;
@@ -38,7 +39,9 @@ export function bertEncoder(options: ZooOptions = {}): Graph {
   const x = b.input('hidden_states', [1, seq, hidden]);
   const headsShape = b.ints('heads_shape', [1, seq, heads, headDim]);
   const toHeads = (t: string, name: string, perm: number[]) =>
-    b.node('Transpose', `${name}/Transpose`, [b.node('Reshape', `${name}/Reshape`, [t, headsShape])], { perm });
+    b.node('Transpose', `${name}/Transpose`, [b.node('Reshape', `${name}/Reshape`, [t, headsShape])], {
+      perm,
+    });
   const p = 'attention.self';
   const q = toHeads(b.linear(x, `${p}.query`, hidden), `${p}.query`, [0, 2, 1, 3]);
   const kT = toHeads(b.linear(x, `${p}.key`, hidden), `${p}.key`, [0, 2, 3, 1]);

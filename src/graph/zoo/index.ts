@@ -6,9 +6,9 @@ import type { ZooOptions } from './options.js';
 import { resnet18, resnet50 } from './resnet.js';
 import { vgg16 } from './vgg.js';
 
-export type { ZooOptions } from './options.js';
 export { BERT_BASE } from './bert.js';
 export { MOBILENET_V2_SETTING } from './mobilenet.js';
+export type { ZooOptions } from './options.js';
 export { VGG16_CONFIG } from './vgg.js';
 
 export const ZOO = {

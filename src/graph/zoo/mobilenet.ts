@@ -22,7 +22,14 @@ function convBnRelu6(b: GraphBuilder, x: string, p: string, o: Parameters<GraphB
   return b.relu6(b.batchNorm(b.conv(x, `${p}.0`, o), `${p}.1`), `${p}.2`);
 }
 
-function invertedResidual(b: GraphBuilder, x: string, p: string, out: number, stride: number, t: number): string {
+function invertedResidual(
+  b: GraphBuilder,
+  x: string,
+  p: string,
+  out: number,
+  stride: number,
+  t: number,
+): string {
   const inp = b.shapeOf(x)[1] ?? 1;
   const hidden = Math.round(inp * t);
   let h = x;

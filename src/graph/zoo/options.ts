@@ -9,13 +9,13 @@ export interface ZooOptions {
   seed?: number;
 }
 
-/** The input side, checked to be a positive multiple of what the model downsamples by. */
-export function imageSize(model: string, options: ZooOptions, multiple: number): number {
+/** The input side, checked to be an integer no smaller than what the model downsamples by. */
+export function imageSize(model: string, options: ZooOptions, downsampling: number): number {
   const size = options.inputSize ?? 224;
-  if (!Number.isInteger(size) || size < multiple || size % multiple !== 0) {
+  if (!Number.isInteger(size) || size < downsampling) {
     throw new SlicetuneError(
       'BAD_OPTION',
-      `${model}: input size ${size} must be a positive multiple of ${multiple}`,
+      `${model}: input size ${size} must be an integer >= ${downsampling}`,
     );
   }
   return size;

@@ -9,13 +9,22 @@ import { imageSize } from './options.js';
 
 type Block = 'basic' | 'bottleneck';
 
-function convBn(b: GraphBuilder, x: string, name: string, bnName: string, o: Parameters<GraphBuilder['conv']>[2]) {
+function convBn(
+  b: GraphBuilder,
+  x: string,
+  name: string,
+  bnName: string,
+  o: Parameters<GraphBuilder['conv']>[2],
+) {
   return b.batchNorm(b.conv(x, name, o), bnName);
 }
 
 function basicBlock(b: GraphBuilder, x: string, p: string, planes: number, stride: number): string {
   const inPlanes = b.shapeOf(x)[1];
-  let out = b.relu(convBn(b, x, `${p}.conv1`, `${p}.bn1`, { out: planes, kernel: 3, stride, pad: 1 }), `${p}.relu1`);
+  let out = b.relu(
+    convBn(b, x, `${p}.conv1`, `${p}.bn1`, { out: planes, kernel: 3, stride, pad: 1 }),
+    `${p}.relu1`,
+  );
   out = convBn(b, out, `${p}.conv2`, `${p}.bn2`, { out: planes, kernel: 3, pad: 1 });
   const identity =
     stride !== 1 || inPlanes !== planes
@@ -28,7 +37,10 @@ function bottleneck(b: GraphBuilder, x: string, p: string, planes: number, strid
   const inPlanes = b.shapeOf(x)[1];
   const expanded = planes * 4;
   let out = b.relu(convBn(b, x, `${p}.conv1`, `${p}.bn1`, { out: planes, kernel: 1 }), `${p}.relu1`);
-  out = b.relu(convBn(b, out, `${p}.conv2`, `${p}.bn2`, { out: planes, kernel: 3, stride, pad: 1 }), `${p}.relu2`);
+  out = b.relu(
+    convBn(b, out, `${p}.conv2`, `${p}.bn2`, { out: planes, kernel: 3, stride, pad: 1 }),
+    `${p}.relu2`,
+  );
   out = convBn(b, out, `${p}.conv3`, `${p}.bn3`, { out: expanded, kernel: 1 });
   const identity =
     stride !== 1 || inPlanes !== expanded

@@ -10,7 +10,24 @@ import { imageSize, type ZooOptions } from './options.js';
 
 /** Output channels of each conv; 'M' is a 2x2 max pool. */
 export const VGG16_CONFIG: readonly (number | 'M')[] = [
-  64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M',
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  'M',
 ];
 
 export function vgg16(options: ZooOptions = {}): Graph {

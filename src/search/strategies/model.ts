@@ -9,8 +9,9 @@ import type { Config } from '../../space/types.js';
 import { anneal } from '../annealing.js';
 import { CostModel, type CostModelOptions } from '../cost-model.js';
 import { pickDiverse } from '../diverse-pick.js';
+import { evolve } from '../evolution.js';
 import { sampleUnmeasured } from '../sampling.js';
-import { trainingSamples } from '../training-set.js';
+import { type TargetKind, trainingSamples } from '../training-set.js';
 import type { PriorPoint, SearchContext, Strategy, StrategyOptions, Trial } from '../types.js';
 
 export interface ModelOptions {
@@ -20,10 +21,25 @@ export interface ModelOptions {
   minTrials?: number;
   /** Transfer points that suffice to start from the model at once. */
   minPrior?: number;
-  /** Annealing walkers and steps per proposal. */
+  /** How candidates are explored over the model's predictions. */
+  explorer?: 'evolution' | 'annealing';
+  /** Population (evolution) or walkers (annealing). */
   walkers?: number;
+  /** Random configs scored by the model per proposal; the best join the starting points. */
+  screen?: number;
+  /** Annealing steps per proposal. */
   steps?: number;
   temperature?: readonly [number, number];
+  /** Evolution: generations and children bred per generation. */
+  generations?: number;
+  children?: number;
+  /**
+   * Optimism in the face of uncertainty: candidates are ranked by mean + κ × spread of the trees'
+   * predictions (0: by the mean alone).
+   */
+  kappa?: number;
+  /** What the forest learns (see training-set.ts). */
+  target?: TargetKind;
   /** Most samples the forest trains on. */
   maxSamples?: number;
   /** Chosen configs differ pairwise in at least this many knobs while candidates last. */
@@ -39,6 +55,11 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
   const walkers = options.walkers ?? 32;
   const steps = options.steps ?? 30;
   const temperature = options.temperature ?? [0.2, 0];
+  const explorer = options.explorer ?? 'evolution';
+  const kappa = options.kappa ?? 1;
+  const screen = options.screen ?? 256;
+  const generations = options.generations ?? 4;
+  const children = options.children ?? 96;
   const maxSamples = options.maxSamples ?? 128;
   const model = new CostModel({ seed: options.seed, ...options.costModel });
   const featureCache = new Map<string, number[]>();
@@ -61,13 +82,14 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
     trainedOn = ctx.history.length;
     const samples = trainingSamples(ctx.history, featuresOf(ctx), prior, ctx.rng, {
       maxSamples,
+      target: options.target ?? 'throughput',
       keepBest: Math.floor(maxSamples / 4),
     });
     model.fit(samples);
     return model.trained;
   }
 
-  function startingPoints(ctx: SearchContext): Config[] {
+  function startingPoints(ctx: SearchContext, score: (configs: Config[]) => number[]): Config[] {
     const measured = ctx.history.filter((t) => Number.isFinite(t.cost)).sort((a, b) => a.cost - b.cost);
     const transferred = prior
       .filter((p): p is PriorPoint & { config: Config } => p.config !== undefined && Number.isFinite(p.cost))
@@ -76,7 +98,12 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       ...measured.slice(0, Math.ceil(walkers / 3)).map((t) => t.config),
       ...transferred.slice(0, Math.ceil(walkers / 6)).map((p) => p.config),
     ];
-    while (starts.length < walkers) starts.push(ctx.space.sample(ctx.rng));
+    // Random configs screened by the model fill the rest: scoring is cheap next to measuring, and
+    // it lets the search jump to regions the history has not touched.
+    const pool = Array.from({ length: Math.max(screen, walkers - starts.length) }, () => ctx.space.sample(ctx.rng));
+    const scores = score(pool);
+    const ranked = pool.map((config, i) => ({ config, s: scores[i] ?? 0 })).sort((a, b) => b.s - a.s);
+    for (const { config } of ranked.slice(0, walkers - starts.length)) starts.push(config);
     return starts;
   }
 
@@ -89,15 +116,13 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       if (!enoughData || !ensureTrained(ctx)) return sampleUnmeasured(space, rng, n, ctx.measuredKeys);
 
       const explore = Math.min(n, Math.floor(n * epsilon + rng.next()));
-      const ranked = anneal({
-        space,
-        rng,
-        score: (configs) => model.predict(configs.map((c) => space.features(c))),
-        starts: startingPoints(ctx),
-        steps,
-        temperature,
-        exclude: ctx.measuredKeys,
-      });
+      const score = (configs: Config[]) =>
+        model.predictSpread(configs.map((c) => space.features(c))).map((p) => p.mean + kappa * p.std);
+      const common = { space, rng, score, starts: startingPoints(ctx, score), exclude: ctx.measuredKeys };
+      const ranked =
+        explorer === 'evolution'
+          ? evolve({ ...common, generations, children, crossoverRate: 0.5 })
+          : anneal({ ...common, steps, temperature });
       const diversity = options.minKnobDifference ?? (space.knobs.length >= 4 ? 2 : 1);
       const chosen = pickDiverse(space, ranked, n - explore, diversity);
       const taken = new Set(ctx.measuredKeys);
