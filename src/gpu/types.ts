@@ -53,11 +53,6 @@ export const SLICE_MECHANISMS: readonly SliceMechanism[] = ['exclusive', 'green'
 export interface SliceSpec {
   mechanism: SliceMechanism;
   percent: number;
-  /**
-   * green only: the SM count to ask the driver for (it rounds up to its granularity). Set when
-   * several green slices must fit the GPU together (see greenSmsPerSlice); else percent x SMs.
-   */
-  sms?: number;
 }
 
 /** A slice as granted: the SMs it really got, which may differ from what was asked. */

@@ -4,7 +4,6 @@
  * only this process; the host's watchdog restarts it.
  */
 import { openBackend } from '../gpu/device.js';
-import { greenSmsPerSlice } from '../gpu/green-plan.js';
 import type { GpuBackend, SliceContext } from '../gpu/backend.js';
 import type { HostMessage, RunnerConfig, RunnerMessage } from './protocol.js';
 import { SliceMeasurer } from './slice-measurer.js';
@@ -24,16 +23,8 @@ async function main(): Promise<void> {
   let measurers: SliceMeasurer[];
   try {
     backend = openBackend(config.backend, config.backendOptions);
-    const info = backend.info;
-    const greens = config.slices.filter((s) => s.mechanism === 'green').length;
-    // Green slices of one process must fit the GPU side by side: size them together.
-    contexts = config.slices.map((spec) =>
-      backend.openSlice(
-        spec.mechanism === 'green' && greens > 1
-          ? { ...spec, sms: spec.sms ?? greenSmsPerSlice(info.sms, greens, spec.percent) }
-          : spec,
-      ),
-    );
+    // Green slices of one process never overlap: the backend carves each from the SMs left.
+    contexts = config.slices.map((spec) => backend.openSlice(spec));
     measurers = contexts.map((c) => new SliceMeasurer(c));
     await send({ type: 'ready', device: backend.info, slices: contexts.map((c) => c.slice), pid: process.pid });
   } catch (e) {

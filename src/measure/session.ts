@@ -4,7 +4,7 @@
  * `prepare` compiles, `run` measures, so a client can compile its next batch while this one
  * is measured.
  */
-import { type DeviceChoice, resolveBackend } from '../gpu/device.js';
+import { type DeviceChoice, probeDevices, resolveBackend } from '../gpu/device.js';
 import type { BackendOptions } from '../gpu/backend.js';
 import { type MpsDaemon, type MpsDirs, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../gpu/mps.js';
 import type { BackendKind, DeviceInfo, KernelBinary, SliceMechanism } from '../gpu/types.js';
@@ -46,8 +46,10 @@ export class MeasureSession {
     let mps: MpsDaemon | undefined;
     let env: Record<string, string> = {};
     if (config.mechanism === 'mps' && kind === 'cuda') {
+      // An MPS client sees only its share; tell it the whole GPU's size for its reports.
+      const deviceSms = (await probeDevices('cuda')).devices[0]?.sms;
       mps = await startMpsDaemon(config.mpsDirs);
-      env = mpsEnv(config.percent, mps);
+      env = mpsEnv(config.percent, mps, deviceSms);
     }
     try {
       const pool = await SlicePool.start({

@@ -1,5 +1,5 @@
 /**
- * The shape syntax of `slicetune space <op> <shape>` (documented in SHAPES.md):
+ * The shape syntax of `slicetune space <op> <shape>` (documented in the README):
  * `conv2d n=1,c=64,h=56,w=56,k=64,r=3,s=3,stride=1,pad=1`. Misuse throws BAD_SHAPE naming the key
  * and listing the accepted ones.
  */

@@ -26,10 +26,10 @@ export class CostModel {
 
   constructor(options: CostModelOptions = {}) {
     this.options = {
-      trees: options.trees ?? 10,
+      trees: options.trees ?? 8,
       maxDepth: options.maxDepth ?? 8,
       minLeafSamples: options.minLeafSamples ?? 2,
-      featureShare: options.featureShare ?? 0.7,
+      featureShare: options.featureShare ?? 0.5,
       seed: options.seed ?? 1,
     };
   }

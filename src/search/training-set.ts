@@ -24,6 +24,17 @@ export interface TrainingSetOptions {
   maxSamples: number;
   /** Of the own trials kept when there are too many, this many are the fastest, the rest the latest. */
   keepBest: number;
+  /**
+   * Own trials at which the prior counts half: its points enter with probability
+   * weight × halfLife / (halfLife + own trials), so measurements take over as they come in
+   * (a config's speed at another share or shape is only a hint).
+   */
+  priorHalfLife: number;
+  /**
+   * Features of the tuning target appended to every sample (e.g. log2 of the share); transfer
+   * points append their own source's, so the forest can tell the two apart where they disagree.
+   */
+  context: readonly number[];
 }
 
 export function trainingSamples(
@@ -35,16 +46,19 @@ export function trainingSamples(
 ): Sample[] {
   const own = keptTrials(history, options);
   const best = Math.min(...own.map((t) => t.cost));
+  const { context } = options;
   const raw: { features: number[]; score: number }[] = own.map((t) => ({
-    features: featuresOf(t),
+    features: [...featuresOf(t), ...context],
     score: Number.isFinite(t.cost) ? -Math.log(t.cost / best) : Number.NEGATIVE_INFINITY,
   }));
   const room = Math.max(0, options.maxSamples - raw.length);
-  // Each prior point enters with probability equal to its weight: the forest takes no sample weights.
-  const trusted = prior.filter((p) => rng.next() < (p.weight ?? 1));
+  // The forest takes no sample weights, so a point's weight is its chance to enter.
+  const trust = options.priorHalfLife / (options.priorHalfLife + history.length);
+  const trusted = prior.filter((p) => rng.next() < (p.weight ?? 1) * trust);
   for (const p of rng.shuffle(trusted).slice(0, room)) {
+    const pointContext = p.context?.length === context.length ? p.context : context;
     raw.push({
-      features: p.features,
+      features: [...p.features, ...pointContext],
       score: Number.isFinite(p.cost) ? -Math.log(Math.max(p.cost, 1e-12)) : Number.NEGATIVE_INFINITY,
     });
   }

@@ -51,13 +51,18 @@ export function transferPrior(
     for (const { config, cost } of group.byConfig.values()) {
       const features = featuresIn(space, config);
       if (!features) continue;
-      const point: PriorPoint = { features, cost: cost / best, weight };
+      const point: PriorPoint = { features, cost: cost / best, weight, context: shareContext(group.percent) };
       if (validIn(space, config)) point.config = config;
       points.push(point);
     }
   }
   points.sort((a, b) => (b.weight ?? 1) - (a.weight ?? 1) || a.cost - b.cost);
   return points.slice(0, maxPoints);
+}
+
+/** The share as a model feature: give it to the model strategy as `context` for the target. */
+export function shareContext(percent: number): number[] {
+  return [Math.log2(percent)];
 }
 
 /** 1 at the same share, 1/2 at a factor of 4 apart, falling slowly with the log-distance. */

@@ -43,6 +43,8 @@ export interface PriorPoint {
   weight?: number;
   /** The source config, when it is valid in the target space: the search may start from it. */
   config?: Config;
+  /** Features of the source (e.g. log2 of its share); used when the strategy has a `context`. */
+  context?: number[];
 }
 
 export interface StrategyOptions {
@@ -51,6 +53,11 @@ export interface StrategyOptions {
   batchSize: number;
   /** Transfer data for the model strategy (ignored by the others). */
   prior?: readonly PriorPoint[];
+  /**
+   * Features of the tuning target the model appends to every config's (e.g. `shareContext(25)`);
+   * transfer points carry their source's, so the model can learn what differs between them.
+   */
+  context?: readonly number[];
 }
 
 export type StrategyFactory = (options: StrategyOptions) => Strategy;

@@ -88,16 +88,22 @@ export const conv2dIgemmTf32Template: Template = {
   defaultConfig(w, device) {
     const s = space(w, device);
     const g = convGemmShape(w);
-    for (const [bm, bn, wm, wn] of [
+    const shapes = [
       [64, 64, 2, 2],
       [32, 64, 1, 2],
       [64, 32, 2, 1],
       [32, 32, 1, 1],
-    ] as const) {
-      const tiles = Math.ceil(g.M / bm) * Math.ceil(g.kpg / bn) * g.s.groups;
-      let split = 1;
-      while (split < 16 && tiles * split < 2 * device.sms && split * 2 <= Math.ceil(g.kd / 16)) split *= 2;
-      const c = { bm, bn, bk: 16, warps_m: wm, warps_n: wn, split_k: split, double_buffer: true };
+    ] as const;
+    const tilesOf = (bm: number, bn: number) => Math.ceil(g.M / bm) * Math.ceil(g.kpg / bn) * g.s.groups;
+    // Like conv2d_igemm: the largest tile that fills the GPU alone, else split-K on 64x64.
+    const full = shapes.filter(([bm, bn]) => tilesOf(bm, bn) >= device.sms).map((sh) => [...sh, 1] as const);
+    const split = shapes.map(([bm, bn, wm, wn]) => {
+      let k = 1;
+      while (k < 16 && tilesOf(bm, bn) * k < device.sms && k * 2 <= Math.ceil(g.kd / 16)) k *= 2;
+      return [bm, bn, wm, wn, k] as const;
+    });
+    for (const [bm, bn, wm, wn, k] of [...full, ...split]) {
+      const c = { bm, bn, bk: 16, warps_m: wm, warps_n: wn, split_k: k, double_buffer: true };
       if (s.isValid(c)) return c;
     }
     for (const c of s.enumerate()) return c;

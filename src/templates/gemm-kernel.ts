@@ -110,6 +110,7 @@ export function gemmKernelCode(p: GemmProblem, plan: GemmPlan, parts: GemmKernel
   return `// slicetune ${parts.comment}
 // tile ${t.bm}x${t.bn}x${t.bk}, thread tile ${t.tm}x${t.tn}, warp ${t.warpM}x${warpN}, split-K ${t.splitK}, ${t.doubleBuffer ? 'double' : 'single'}-buffered
 ${split ? splitKDeclarations(p.outputs, plan.grid[0]) : ''}
+${la.globals}
 ${kernelSignature(parts.w, parts.entry, plan.threads)} {
   extern __shared__ __align__(16) float smem[];
   const int lane = threadIdx.x & 31;

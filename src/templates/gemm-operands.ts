@@ -53,6 +53,8 @@ export interface OperandCode {
   /** Registers -> shared memory at the float pointer expression given. */
   store: (dst: string) => string;
   stats: OperandStats;
+  /** Module-scope declarations (constant tables) the loader needs. */
+  globals: string;
 }
 
 /** Shared-memory padding (floats) so transposing stores spread over banks; keeps 16 B alignment. */
@@ -108,6 +110,8 @@ export function operandCode(name: string, op: Operand, g: TileGeometry): Operand
   const slow = `(e / ${perK})`;
   let setup = `${vt} ${reg}[${loads}];`;
   let body: string;
+  let globals = '';
+  let stagePrologue = '';
   if (op.kind === 'rowK') {
     body = `const int gr = ${g.row0} + ${slow}; const int gk = k0 + ${fast} * ${v};
       ${reg}[i] = (${eGuard}gr < ${g.rows} && gk < ${g.k}) ? ${ldg(`${op.base}[gr * ${op.ld} + gk]`)} : ${zero};`;
@@ -117,14 +121,21 @@ export function operandCode(name: string, op: Operand, g: TileGeometry): Operand
   } else {
     const im = im2colCode(name, op, g, perK, st.slots);
     setup += `\n${im.setup}`;
-    body = `const int gk = k0 + ${slow}; const int j = ${im.slotOf('i')};
+    globals = im.globals;
+    if (im.incremental) {
+      stagePrologue = im.incremental.prologue;
+      body = im.incremental.load(reg, eGuard, ldg, zero);
+    } else {
+      body = `const int gk = k0 + ${slow}; const int j = ${im.slotOf('i')};
       ${im.load(reg, eGuard, ldg, zero)}`;
+    }
   }
-  const load = `#pragma unroll
+  const load = `{ ${stagePrologue}
+    #pragma unroll
     for (int i = 0; i < ${loads}; ++i) {
       const int e = threadIdx.x + i * ${g.threads};
       ${body}
-    }`;
+    } }`;
   const cv = (x: string) => (g.convert ? `${g.convert}(${x})` : x);
   const value = `${reg}[i]`;
   const vector = g.convert
@@ -148,7 +159,7 @@ export function operandCode(name: string, op: Operand, g: TileGeometry): Operand
       ${partial ? `if (e < ${total}) { ${s} }` : s}
     }`;
   };
-  return { setup, load, store, stats: st };
+  return { setup, load, store, stats: st, globals };
 }
 
 /**
@@ -185,6 +196,27 @@ function im2colCode(name: string, op: Operand, g: TileGeometry, perK: number, sl
   const slotOf = (i: string) => (slots === 1 ? '0' : `(${i} % ${slots})`);
   const rs = s.r * s.s;
   const kd = cpg * rs;
+  // The taps' (row, column) offsets as a constant table: a warp's lanes share their k (pixels
+  // vary fastest), so the lookup is a uniform constant-cache hit instead of two divisions.
+  const tab = `${name}_tap`;
+  const taps = Array.from({ length: rs }, (_, t) => `{${Math.floor(t / s.s) * s.dilationH}, ${(t % s.s) * s.dilationW}}`);
+  const globals = v === 1 && slots === 1 ? `__constant__ int2 ${tab}[${rs}] = {${taps.join(', ')}};` : '';
+  // With one slot, a thread's k advances by a constant step from load to load: (c, tap) is
+  // decoded once per stage and stepped, with one wrap, instead of divided out per element.
+  const step = g.threads / perK;
+  const incremental =
+    globals === ''
+      ? undefined
+      : {
+          prologue: `const int kb = k0 + threadIdx.x / ${perK}; const int cb = kb / ${rs}; const int tb = kb - cb * ${rs};`,
+          load: (reg: string, eGuard: string, ldg: (a: string) => string, zero: string) =>
+            `(void)e; const int gk = kb + i * ${step};
+      int t = tb + (i * ${step}) % ${rs}; int c = cb + (i * ${step}) / ${rs};
+      if (t >= ${rs}) { t -= ${rs}; ++c; }
+      const int2 d = ${tab}[t];
+      const int y = ${ih}[0] + d.x; const int x = ${iw}[0] + d.y;
+      ${reg}[i] = (${eGuard}gk < ${kd} && (unsigned)y < ${s.h}u && (unsigned)x < ${s.w}u) ? ${ldg(`${op.base}[${off}[0] + (c * ${s.h} + y) * ${s.w} + x]`)} : ${zero};`,
+        };
   const load = (reg: string, eGuard: string, ldg: (a: string) => string, zero: string) => {
     if (v === 4) {
       return `${reg}[i] = (${eGuard}gk < ${kd} && ${ih}[j] >= 0) ? ${ldg(`${op.base}[${off}[j] + gk * ${pixels}]`)} : ${zero};`;
@@ -193,5 +225,5 @@ function im2colCode(name: string, op: Operand, g: TileGeometry, perK: number, sl
       const int y = ${ih}[j] + ry * ${s.dilationH}; const int x = ${iw}[j] + rx * ${s.dilationW};
       ${reg}[i] = (${eGuard}gk < ${kd} && (unsigned)y < ${s.h}u && (unsigned)x < ${s.w}u) ? ${ldg(`${op.base}[${off}[j] + (c * ${s.h} + y) * ${s.w} + x]`)} : ${zero};`;
   };
-  return { setup, slotOf, load, slots };
+  return { setup, slotOf, load, slots, globals, incremental };
 }

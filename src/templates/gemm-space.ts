@@ -66,17 +66,22 @@ function snap(options: readonly number[], want: number): number {
   return best;
 }
 
+/** Reductions this short are load-bound whatever the tile: small tiles cost nothing there. */
+const SHORT_REDUCTION = 256;
+
 /**
- * Default-config candidates, best first: a 64x64 tile of 4x4 thread tiles for large problems,
- * narrower tiles (a GEMV layout: one row, wide n) for few rows, split-K so that about two blocks
- * per SM are in flight when the output alone has too few tiles. The template takes the first
- * candidate its space accepts.
+ * Default-config candidates, best first. Few rows (m <= 8): a GEMV layout (one thread row, wide
+ * n tiles) with split-K. Otherwise, as measured on the H100 at batch 1 (split-K's atomics cost
+ * more than somewhat smaller tiles; 1x1 thread tiles are load-bound on long reductions): the
+ * largest of 64x64, 32x64, 64x32, 32x32 tiles (4x4 to 2x2 per thread) whose blocks fill every
+ * SM; for short reductions also 16x32 to 16x16; else the largest big tile that fills the SMs
+ * with split-K 2; else 32x32 split until it does. Then the rest as fallbacks; the template takes
+ * the first candidate its space accepts.
  */
 export function gemmDefaultCandidates(o: GemmKnobOptions, device: DeviceInfo, mFastest: boolean): Config[] {
   const bmOpts = tileOptions(o.M, 1, 128);
   const bnOpts = tileOptions(o.N, 4, 256, 32);
   const bkOpts = tileOptions(o.K, 4, 64);
-  const out: Config[] = [];
   // [bm, bn, tm, tn]; tm 0 = the whole block tile (one thread row: the GEMV layout).
   const shapes: [number, number, number, number][] =
     o.M <= 8
@@ -94,20 +99,36 @@ export function gemmDefaultCandidates(o: GemmKnobOptions, device: DeviceInfo, mF
           [32, 16, 2, 1],
           [16, 16, 1, 1],
         ];
-  for (const [bmWant, bnWant, tmWant, tnWant] of shapes) {
+  const plans = shapes.map(([bmWant, bnWant, tmWant, tnWant]) => {
     const bm = snap(bmOpts, bmWant);
     const bn = snap(bnOpts, bnWant);
     const tm = Math.min(bm, tmWant === 0 ? bm : tmWant);
     const tn = Math.min(bn, tnWant);
-    const thrM = bm / tm;
-    const thrN = bn / tn;
     const bk = snap(bkOpts, o.M <= 8 ? 64 : 16);
     const tiles = Math.ceil(o.M / bm) * Math.ceil(o.N / bn);
+    return { bm, bn, tm, tn, bk, tiles };
+  });
+  function splitFor(p: { bk: number; tiles: number }): number {
+    if (!o.splitK) return 1;
+    const target = o.M <= 8 ? 2 * device.sms : device.sms;
+    const stages = Math.ceil(o.K / p.bk);
     let split = 1;
-    if (o.splitK) {
-      const stages = Math.ceil(o.K / bk);
-      while (split < 32 && tiles * split < 2 * device.sms && split * 2 <= stages) split *= 2;
-    }
+    while (split < 32 && p.tiles * split < target && split * 2 <= stages) split *= 2;
+    return split;
+  }
+  const withSplit = plans.map((p) => ({ ...p, split: splitFor(p) }));
+  const big = o.M > 8 ? withSplit.slice(0, 4) : [];
+  const small = o.M > 8 && o.K <= SHORT_REDUCTION ? withSplit.slice(4) : [];
+  const fills = (p: { tiles: number }, split: number) => p.tiles * split >= device.sms;
+  const whole = [...big, ...small].find((p) => fills(p, 1));
+  const preferred = whole
+    ? { ...whole, split: 1 }
+    : (big.find((p) => p.split <= 2 && fills(p, p.split)) ?? big[3]);
+  const ordered = preferred ? [preferred, ...withSplit] : withSplit;
+  const out: Config[] = [];
+  for (const { bm, bn, tm, tn, bk, split } of ordered) {
+    const thrM = bm / tm;
+    const thrN = bn / tn;
     for (const warpM of mFastest ? [32, 16, 8, 4, 2, 1] : [1, 2, 4, 8, 16, 32]) {
       if (warpM > thrM || 32 / warpM > thrN) continue;
       const c: Record<string, number | boolean> = { bm, bn, bk, tm, tn, warp_m: warpM };

@@ -174,6 +174,7 @@ export function tf32KernelCode(p: GemmProblem, plan: Tf32Plan, parts: GemmKernel
   return `// slicetune ${parts.comment}
 // TF32 mma.sync m16n8k8: tile ${t.bm}x${t.bn}x${t.bk}, warps ${t.warpsM}x${t.warpsN}, split-K ${t.splitK}
 ${split ? splitKDeclarations(p.outputs, plan.grid[0]) : ''}
+${la.globals}
 __device__ __forceinline__ float to_tf32(float x) {
   unsigned int r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));

@@ -7,7 +7,8 @@ import { SIM_DEVICE_INFO, grantedSms, simulateKernelTime } from '../../src/gpu/s
 import type { MeasureResult } from '../../src/measure/types.js';
 import type { Workload } from '../../src/ops/index.js';
 import type { Measurer } from '../../src/search/types.js';
-import type { Config, ConfigSpace } from '../../src/space/types.js';
+import { defineSpace } from '../../src/space/index.js';
+import type { Config, ConfigSpace, Knob } from '../../src/space/types.js';
 import { getTemplate } from '../../src/templates/index.js';
 import { hashOf } from '../../src/util/hash.js';
 import { Rng } from '../../src/util/rng.js';
@@ -44,4 +45,23 @@ export function simTask(workload: Workload, templateName: string, percent: numbe
     };
   };
   return { space, timeOf, measure: async (configs) => configs.map((config) => ({ config, result: resultOf(config) })) };
+}
+
+/**
+ * A template's space cut down to an enumerable size by narrowing its knobs (vthreads off, fewer
+ * choices...), checked by the full space's validity: a small space with a real landscape.
+ */
+export function narrowedSimTask(
+  workload: Workload,
+  templateName: string,
+  percent: number,
+  narrow: (knob: Knob) => Knob,
+): SimTask {
+  const full = simTask(workload, templateName, percent);
+  const space = defineSpace({
+    name: `narrowed ${templateName}`,
+    knobs: full.space.knobs.map(narrow),
+    constraints: [(c) => full.space.invalidReason(c)],
+  });
+  return { ...full, space };
 }

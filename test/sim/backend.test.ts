@@ -23,7 +23,7 @@ describe('slices', () => {
     expect(b.info.simulated).toBe(true);
     const green = b.openSlice({ mechanism: 'green', percent: 25 });
     const mps = b.openSlice({ mechanism: 'mps', percent: 25 });
-    expect(green.slice).toMatchObject({ mechanism: 'green', sms: 40, totalSms: 132, simulated: true });
+    expect(green.slice).toMatchObject({ mechanism: 'green', sms: 32, totalSms: 132, simulated: true });
     expect(mps.slice).toMatchObject({ mechanism: 'mps', sms: 32, requestedPercent: 25 });
     expect(green.slice.deviceName).toMatch(/simulated/i);
     expect(green.slice.id).not.toBe(mps.slice.id);

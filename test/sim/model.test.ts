@@ -162,12 +162,14 @@ describe('launch problems', () => {
 describe('grantedSms', () => {
   const green = (percent: number) => grantedSms({ mechanism: 'green', percent }, D);
   const mps = (percent: number) => grantedSms({ mechanism: 'mps', percent }, D);
-  it('green rounds the SM count up to a multiple of 8 (as measured: 33 -> 40)', () => {
-    expect(green(25)).toBe(40);
-    expect(green(50)).toBe(72);
-    expect(green((8 / 132) * 100)).toBe(8);
-    expect(green(1)).toBe(8);
+  it('green takes whole 2-SM groups, rounded down, as the CUDA backend does on the H100', () => {
+    expect(green(25)).toBe(32);
+    expect(green(33)).toBe(42);
+    expect(green(50)).toBe(66);
+    expect(green(10)).toBe(12);
+    expect(green(1)).toBe(2);
     expect(green(100)).toBe(132);
+    expect(4 * green(25)).toBeLessThanOrEqual(132); // four quarter slices fit side by side
   });
   it('mps floors the percentage to an even SM count', () => {
     expect(mps(25)).toBe(32);

@@ -38,7 +38,8 @@ export function cudaLibraryDirs(env: LocateDeps['env']): string[] {
   const roots = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].filter(
     (r): r is string => r !== undefined && r !== '',
   );
-  const dirs = roots.flatMap((root) => [join(root, 'lib64'), join(root, 'targets/x86_64-linux/lib')]);
+  const target = process.arch === 'arm64' ? 'sbsa-linux' : 'x86_64-linux';
+  const dirs = roots.flatMap((root) => [join(root, 'lib64'), join(root, 'targets', target, 'lib')]);
   return [...new Set(dirs)];
 }
 

@@ -16,6 +16,7 @@ import {
   loadKernel,
   timingEventCount,
 } from './kernels.js';
+import { type HoldKernel, loadHoldKernel } from './hold.js';
 import { CudaBuffer, packLaunchArgs, waitUntil } from './launch.js';
 import { CU_EVENT_DEFAULT } from './prototypes.js';
 import { SliceResources } from './slice-resources.js';
@@ -29,6 +30,7 @@ export interface SliceHandles {
 export class CudaSlice implements SliceContext {
   private readonly res: SliceResources;
   private closed = false;
+  private hold: HoldKernel | undefined;
 
   constructor(
     private readonly driver: CudaDriver,
@@ -131,12 +133,21 @@ export class CudaSlice implements SliceContext {
     const scratch = flushL2 ? this.res.l2Scratch(this.device.l2Bytes) : undefined;
     const events = this.res.takeEvents(timingEventCount(count, flushL2), () => this.createEvent());
     try {
-      const timed = enqueueTimed(launch, count, events, scratch);
+      const timed = enqueueTimed(launch, count, events, scratch, this.holdKernel());
       await this.waitFor(timed.last, timeoutMs, `${count} launches of ${source.entry} on ${this.slice.id}`);
       return timed.meanMs();
     } finally {
       this.res.returnEvents(events);
     }
+  }
+
+  /** Loaded on first use into this slice's context; unloaded with the slice's modules. */
+  private holdKernel(): HoldKernel {
+    if (!this.hold) {
+      this.hold = loadHoldKernel(this.enter());
+      this.res.kernels.add(this.hold);
+    }
+    return this.hold;
   }
 
   memInfo(): { free: number; total: number } {

@@ -61,9 +61,11 @@
  *    equal model numbers still differ, as on a real GPU. It makes the landscape rugged, not random.
  *    Kernels that cannot launch, and planted `hang` kernels, take Infinity.
  *
- * 7. Slices granted (grantedSms(), as measured on the H100): green rounds the requested SM count
- *    (round(percent x SMs / 100)) UP to a multiple of 8, at least 8 (33 -> 40, 66 -> 72); mps grants
- *    floor(percent x SMs / 100) rounded DOWN to an even count, at least 2 (25% -> 32, 50% -> 66);
+ * 7. Slices granted (grantedSms(), as the CUDA backend does on the H100): green and mps both grant
+ *    floor(percent x SMs / 100) rounded DOWN to an even count, at least 2 (25% -> 32, 10% -> 12,
+ *    50% -> 66). green: the backend splits the GPU into 2-SM groups once and merges whole groups
+ *    per slice, so four 25% slices fit side by side (rounding up to the driver's default 8-SM
+ *    groups, 33 -> 40, would fit only three); mps: the SM-count limit MPS reported there.
  *    exclusive and timeslice get every SM.
  *
  * 8. Noise: measured = modelled x exp(NOISE_SIGMA x z), z standard normal from a seeded Rng
@@ -251,8 +253,6 @@ export function grantedSms(spec: SliceSpec, device: DeviceInfo): number {
   const asked = (percent * device.sms) / 100;
   switch (spec.mechanism) {
     case 'green':
-      if (spec.sms !== undefined) return Math.min(device.sms, Math.max(8, Math.ceil(spec.sms / 8) * 8));
-      return Math.min(device.sms, Math.max(8, Math.ceil(Math.max(1, Math.round(asked)) / 8) * 8));
     case 'mps':
       return Math.min(device.sms, Math.max(2, Math.floor(Math.floor(asked) / 2) * 2));
     case 'exclusive':

@@ -19,12 +19,16 @@ export interface ModelOptions {
   epsilon?: number;
   /** Successful trials needed before the model is trusted; defaults to max(8, batch size). */
   minTrials?: number;
+  /** Own trials at which transfer points count half (see training-set.ts). */
+  priorHalfLife?: number;
   /** Transfer points that suffice to start from the model at once. */
   minPrior?: number;
   /** How candidates are explored over the model's predictions. */
   explorer?: 'evolution' | 'annealing';
   /** Population (evolution) or walkers (annealing). */
   walkers?: number;
+  /** Fastest transferred configs (valid here) among the starting points. */
+  transferStarts?: number;
   /** Random configs scored by the model per proposal; the best join the starting points. */
   screen?: number;
   /** Annealing steps per proposal. */
@@ -49,17 +53,19 @@ export interface ModelOptions {
 
 export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
   const prior: readonly PriorPoint[] = options.prior ?? [];
+  const context = options.context ?? [];
   const epsilon = options.epsilon ?? 0.1;
   const minTrials = options.minTrials ?? Math.max(8, options.batchSize);
   const minPrior = options.minPrior ?? 32;
-  const walkers = options.walkers ?? 32;
+  const walkers = options.walkers ?? 64;
   const steps = options.steps ?? 30;
   const temperature = options.temperature ?? [0.2, 0];
   const explorer = options.explorer ?? 'evolution';
   const kappa = options.kappa ?? 1;
-  const screen = options.screen ?? 256;
+  const screen = options.screen ?? 0;
+  const transferStarts = options.transferStarts ?? Math.ceil(walkers / 6);
   const generations = options.generations ?? 4;
-  const children = options.children ?? 96;
+  const children = options.children ?? 128;
   const maxSamples = options.maxSamples ?? 128;
   const model = new CostModel({ seed: options.seed, ...options.costModel });
   const featureCache = new Map<string, number[]>();
@@ -84,6 +90,8 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       maxSamples,
       target: options.target ?? 'throughput',
       keepBest: Math.floor(maxSamples / 4),
+      priorHalfLife: options.priorHalfLife ?? 64,
+      context,
     });
     model.fit(samples);
     return model.trained;
@@ -96,7 +104,7 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       .sort((a, b) => a.cost - b.cost);
     const starts: Config[] = [
       ...measured.slice(0, Math.ceil(walkers / 3)).map((t) => t.config),
-      ...transferred.slice(0, Math.ceil(walkers / 6)).map((p) => p.config),
+      ...transferred.slice(0, transferStarts).map((p) => p.config),
     ];
     // Random configs screened by the model fill the rest: scoring is cheap next to measuring, and
     // it lets the search jump to regions the history has not touched.
@@ -117,7 +125,7 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
 
       const explore = Math.min(n, Math.floor(n * epsilon + rng.next()));
       const score = (configs: Config[]) =>
-        model.predictSpread(configs.map((c) => space.features(c))).map((p) => p.mean + kappa * p.std);
+        model.predictSpread(configs.map((c) => [...space.features(c), ...context])).map((p) => p.mean + kappa * p.std);
       const common = { space, rng, score, starts: startingPoints(ctx, score), exclude: ctx.measuredKeys };
       const ranked =
         explorer === 'evolution'
