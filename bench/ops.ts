@@ -209,4 +209,5 @@ const text = [
 ].join('\n');
 writeOut(`${outDir}/bench-ops.md`, text);
 writeOut(`${outDir}/bench-ops.json`, JSON.stringify({ card, date: today(), ...json }, null, 2));
-process.stdout.write(`${text}\n`);
+// Exit once printed: a runner or worker left behind must not keep the benchmark alive.
+process.stdout.write(`${text}\n`, () => process.exit(0));

@@ -57,6 +57,8 @@ export class SlicePool {
   private readonly busy = new Map<number, Job>();
   private readonly restarting = new Set<RunnerProcess>();
   private closed = false;
+  /** Set while every runner restarts (after an MPS-wide failure): nothing is dispatched. */
+  private barrier = false;
 
   private constructor(
     readonly config: PoolConfig,
@@ -93,7 +95,7 @@ export class SlicePool {
 
   /** Resolves once no runner is being restarted (results can come back before a restart ends). */
   async settled(): Promise<void> {
-    while (this.restarting.size > 0) await new Promise((r) => setTimeout(r, 20));
+    while (this.restarting.size > 0 || this.barrier) await new Promise((r) => setTimeout(r, 20));
   }
 
   async memInfo(): Promise<{ free: number; total: number }> {
@@ -104,6 +106,8 @@ export class SlicePool {
 
   async close(): Promise<void> {
     this.closed = true;
+    // A restart still in flight would leave a runner behind: let it finish, then close all.
+    while (this.restarting.size > 0) await new Promise((r) => setTimeout(r, 20));
     const processes = new Set(this.servers.map((s) => s.process));
     await Promise.all([...processes].map((p) => p.close()));
   }
@@ -118,6 +122,7 @@ export class SlicePool {
 
   /** Hands queued jobs to free, live servers; a suspect runs only with the GPU to itself. */
   private dispatch(): void {
+    if (this.barrier) return;
     const suspectIndex = this.queue.findIndex((j) => j.suspect);
     if (suspectIndex >= 0) {
       if (this.busy.size > 0) return;
@@ -149,7 +154,7 @@ export class SlicePool {
     this.busy.set(server.index, job);
     job.attempts++;
     server.process
-      .run(server.slot, job.item, job.options, watchdogBudgetMs(job.options))
+      .run(server.slot, job.item, job.options, FIRST_HEARTBEAT_MS)
       .then((outcome) => this.settle(job, server, outcome));
   }
 
@@ -157,36 +162,63 @@ export class SlicePool {
     this.busy.delete(server.index);
     const finish = (result: MeasureResult, runWallMs: number) =>
       job.resolve({ id: job.item.id, result, slice: server.slice, runWallMs });
-    if (outcome.kind === 'result') {
-      const r = outcome.result;
-      if (!r.ok && r.kind === 'fault' && outcome.fatal && job.colocated && !job.suspect) {
-        // Possibly a neighbour's fault: run it again with the GPU to itself.
+    const fatal = outcome.kind === 'watchdog' || (outcome.kind === 'result' && outcome.fatal);
+    if (outcome.kind === 'died') {
+      if (job.attempts < MAX_ATTEMPTS) {
+        this.stats.requeued++;
+        job.colocated = false;
+        this.queue.unshift(job);
+      } else {
+        const message = `runner died ${job.attempts} times while measuring this item: ${outcome.message}`;
+        finish({ ok: false, kind: 'fault', message, compileMs: job.item.binary.compileMs }, 0);
+      }
+    } else {
+      const result: MeasureResult =
+        outcome.kind === 'result'
+          ? outcome.result
+          : { ok: false, kind: 'timeout', message: outcome.message, compileMs: job.item.binary.compileMs };
+      if (fatal && job.colocated && !job.suspect) {
+        // A fault or a hang beside other kernels may be a neighbour's (under MPS one client's
+        // fault ends every client; a hung kernel can stall a process's other slices): run it
+        // again with the GPU to itself. Only what fails alone is recorded as failing.
         job.suspect = true;
         job.colocated = false;
         this.queue.unshift(job);
       } else {
-        finish(r, outcome.runWallMs);
+        finish(result, outcome.runWallMs);
       }
-    } else if (outcome.kind === 'watchdog') {
-      finish(
-        { ok: false, kind: 'timeout', message: outcome.message, compileMs: job.item.binary.compileMs },
-        outcome.runWallMs,
-      );
-    } else if (job.attempts < MAX_ATTEMPTS) {
-      this.stats.requeued++;
-      job.colocated = false;
-      this.queue.unshift(job);
-    } else {
-      const message = `runner died ${job.attempts} times while measuring this item: ${outcome.message}`;
-      finish({ ok: false, kind: 'fault', message, compileMs: job.item.binary.compileMs }, 0);
     }
-    if (!server.process.alive || (outcome.kind === 'result' && outcome.fatal)) void this.restart(server.process);
+    if (fatal && this.config.mechanism === 'mps') {
+      // Every client of the daemon is gone or going: restart them all before anything else runs.
+      void this.restartAll();
+    } else if (!server.process.alive || fatal) {
+      void this.restart(server.process);
+    }
+    this.dispatch();
+  }
+
+  /** Kills and restarts every runner; items in flight come back as `died` and are requeued. */
+  private async restartAll(): Promise<void> {
+    if (this.barrier) return;
+    this.barrier = true;
+    try {
+      const processes = [...new Set(this.servers.map((s) => s.process))];
+      for (const p of processes) p.kill();
+      await Promise.all(processes.map((p) => this.restart(p, true)));
+    } finally {
+      this.barrier = false;
+    }
     this.dispatch();
   }
 
   /** Restarts a dead runner once all its in-flight items have settled. */
-  private async restart(p: RunnerProcess): Promise<void> {
-    if (this.restarting.has(p) || this.closed) return;
+  private async restart(p: RunnerProcess, force = false): Promise<void> {
+    if (this.closed) return;
+    if (this.restarting.has(p)) {
+      if (!force) return;
+      while (this.restarting.has(p)) await new Promise((r) => setTimeout(r, 10));
+      return;
+    }
     this.restarting.add(p);
     try {
       // A fatal result is sent just before the process exits: wait for the exit itself.
@@ -195,6 +227,7 @@ export class SlicePool {
         try {
           await p.start();
           this.stats.restarts++;
+          if (this.closed) await p.close();
           break;
         } catch (e) {
           if (attempt >= MAX_ATTEMPTS) throw e;
@@ -208,11 +241,8 @@ export class SlicePool {
   }
 }
 
-/** How long an item may take before the watchdog kills its runner: every launch at its timeout. */
-export function watchdogBudgetMs(o: MeasureOptions): number {
-  const launches = 2 + o.warmup + o.repeat * o.number;
-  return 15_000 + o.timeoutMs * (launches + 20) + o.repeat * o.minRepeatMs * 2;
-}
+/** How long a runner may take to start on an item before its first heartbeat. */
+const FIRST_HEARTBEAT_MS = 10_000;
 
 /** Which runner processes a pool needs, and which slices each one hosts. */
 export function runnerLayout(config: PoolConfig): RunnerConfig[] {

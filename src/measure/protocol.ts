@@ -41,4 +41,6 @@ export type RunnerMessage =
       /** The context is unusable (sticky fault, kernel still running): the process exits next. */
       fatal: boolean;
     }
-  | { type: 'mem-info'; requestId: number; free: number; total: number };
+  | { type: 'mem-info'; requestId: number; free: number; total: number }
+  /** Heartbeat before each GPU step: the watchdog allows `budgetMs` until the next message. */
+  | { type: 'alive'; slot: number; budgetMs: number };

@@ -21,6 +21,7 @@ interface Pending {
   resolve: (o: RunOutcome) => void;
   timer: NodeJS.Timeout;
   start: number;
+  arm: (budgetMs: number) => void;
 }
 
 const STARTUP_TIMEOUT_MS = 120_000;
@@ -51,10 +52,12 @@ export class RunnerProcess {
     const child = fork(entry.path, [], {
       execArgv: entry.execArgv,
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // Not inherited: an orphaned runner must not hold the parent's stdout open.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...this.env, SLICETUNE_RUNNER_CONFIG: JSON.stringify(this.config) },
     });
     this.child = child;
+    child.stdout?.resume();
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail.push(d.toString());
       if (this.stderrTail.length > 20) this.stderrTail.shift();
@@ -93,25 +96,35 @@ export class RunnerProcess {
   }
 
   /**
-   * Measures one item in `slot`. `budgetMs` is the watchdog's limit for the whole item: past it
-   * the process is killed and the item is reported as `watchdog`.
+   * Measures one item in `slot`. The watchdog gives the runner `firstBudgetMs` to say it is
+   * alive, then whatever budget each heartbeat asks for; past it the process is killed and the
+   * item is reported as `watchdog`.
    */
-  run(slot: number, item: RunnerItem, options: MeasureOptions, budgetMs: number): Promise<RunOutcome> {
+  run(slot: number, item: RunnerItem, options: MeasureOptions, firstBudgetMs: number): Promise<RunOutcome> {
     const child = this.child;
     if (!child || !this.alive) return Promise.resolve({ kind: 'died', message: 'runner is not running' });
     if (this.pending.has(slot)) throw new Error(`slot ${slot} is busy`);
     return new Promise<RunOutcome>((resolve) => {
       const start = performance.now();
-      const timer = setTimeout(() => {
-        this.pending.delete(slot);
-        resolve({
-          kind: 'watchdog',
-          message: `no answer within ${Math.round(budgetMs)} ms: runner killed by the watchdog`,
-          runWallMs: performance.now() - start,
-        });
-        this.kill();
-      }, budgetMs);
-      this.pending.set(slot, { resolve, timer, start });
+      const pending: Pending = {
+        resolve,
+        start,
+        timer: setTimeout(() => {}, 0),
+        arm: (budgetMs) => {
+          clearTimeout(pending.timer);
+          pending.timer = setTimeout(() => {
+            this.pending.delete(slot);
+            resolve({
+              kind: 'watchdog',
+              message: `runner silent for ${Math.round(budgetMs)} ms (stuck in a GPU call): killed by the watchdog`,
+              runWallMs: performance.now() - start,
+            });
+            this.kill();
+          }, budgetMs);
+        },
+      };
+      pending.arm(firstBudgetMs);
+      this.pending.set(slot, pending);
       child.send({ type: 'measure', slot, item, options });
     });
   }
@@ -151,6 +164,8 @@ export class RunnerProcess {
       clearTimeout(p.timer);
       this.pending.delete(msg.slot);
       p.resolve({ kind: 'result', result: msg.result, runWallMs: msg.runWallMs, fatal: msg.fatal });
+    } else if (msg.type === 'alive') {
+      this.pending.get(msg.slot)?.arm(msg.budgetMs);
     } else if (msg.type === 'mem-info') {
       this.memRequests.get(msg.requestId)?.({ free: msg.free, total: msg.total });
       this.memRequests.delete(msg.requestId);

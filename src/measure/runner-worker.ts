@@ -39,7 +39,8 @@ async function main(): Promise<void> {
       const measurer = measurers[msg.slot];
       if (!measurer) throw new Error(`no slice in slot ${msg.slot}`);
       const start = performance.now();
-      const { result, fatal } = await measurer.measure(msg.item, msg.options);
+      const beat = (budgetMs: number) => process.send?.({ type: 'alive', slot: msg.slot, budgetMs } satisfies RunnerMessage);
+      const { result, fatal } = await measurer.measure(msg.item, msg.options, beat);
       await send({
         type: 'result',
         slot: msg.slot,

@@ -23,6 +23,14 @@ interface WorkloadState {
 
 /** Workloads kept resident; older ones are freed (a tuning client moves task by task). */
 const RESIDENT_WORKLOADS = 3;
+/** Host-side time a step may take beyond its kernels (copies, module load, messages). */
+const STEP_SLACK_MS = 5_000;
+
+/** The reference is a plain loop: it gets far more time than a tuned kernel does. */
+function referenceTimeoutMs(options: MeasureOptions): number {
+  return Math.max(options.timeoutMs * 20, 10_000);
+}
+
 /** Upper bound on launches per timed group when min_repeat_ms raises `number`. */
 const MAX_NUMBER = 10_000;
 
@@ -36,12 +44,17 @@ export class SliceMeasurer {
 
   constructor(private readonly ctx: SliceContext) {}
 
-  async measure(item: RunnerItem, options: MeasureOptions): Promise<ItemOutcome> {
+  /**
+   * `beat` is called before each GPU step with the longest that step may take, so the host's
+   * watchdog can tell a slow kernel from a process that is stuck.
+   */
+  async measure(item: RunnerItem, options: MeasureOptions, beat: (budgetMs: number) => void = () => {}): Promise<ItemOutcome> {
     const compileMs = item.binary.compileMs;
     const binaryHash = item.binary.hash;
     let loaded: LoadedKernel | undefined;
     let contextAlive = true;
     try {
+      beat(referenceTimeoutMs(options) + STEP_SLACK_MS);
       const state = await this.workloadState(item, options);
       loaded = this.ctx.load(item.binary, item.kernel);
       const { kernel } = item;
@@ -49,6 +62,7 @@ export class SliceMeasurer {
       // The first run is the check (or an unchecked probe): a hanging kernel is caught here,
       // with the timeout of a single launch.
       if (options.check) this.ctx.fill(state.output, 0xff);
+      beat(options.timeoutMs + STEP_SLACK_MS);
       await this.ctx.run(loaded, kernel, state.args, options.timeoutMs);
       if (options.check) {
         const out = this.ctx.download(state.output);
@@ -56,12 +70,14 @@ export class SliceMeasurer {
         if (!c.ok) return failure('wrong', describeMismatch(c, out, state.reference), compileMs, binaryHash);
         maxRelError = c.maxRelError;
       }
-      const group = (count: number, flushL2: boolean) =>
-        this.ctx.time(loaded as LoadedKernel, kernel, state.args, {
+      const group = (count: number, flushL2: boolean) => {
+        beat(options.timeoutMs * count + STEP_SLACK_MS);
+        return this.ctx.time(loaded as LoadedKernel, kernel, state.args, {
           count,
           flushL2,
           timeoutMs: options.timeoutMs * count,
         });
+      };
       let number = options.number;
       if (options.warmup > 0) {
         const warm = await group(options.warmup, false);
@@ -110,7 +126,7 @@ export class SliceMeasurer {
     try {
       this.ctx.fill(state.output, 0xff);
       // The reference is a plain loop: give it far more time than a tuned kernel gets.
-      await this.ctx.run(ref, item.reference, state.args, Math.max(options.timeoutMs * 20, 10_000));
+      await this.ctx.run(ref, item.reference, state.args, referenceTimeoutMs(options));
       state.reference = this.ctx.download(state.output);
     } catch (e) {
       throw new ReferenceFailure(e);

@@ -27,7 +27,11 @@ export function evolve(options: EvolveOptions): Candidate[] {
   const visited = new Map<string, Candidate>();
   const scoreAll = (configs: Config[]): Candidate[] => {
     const scores = score(configs);
-    return configs.map((config, i) => ({ config, key: space.key(config), score: scores[i] ?? Number.NEGATIVE_INFINITY }));
+    return configs.map((config, i) => ({
+      config,
+      key: space.key(config),
+      score: scores[i] ?? Number.NEGATIVE_INFINITY,
+    }));
   };
   let population = dedupe(scoreAll([...options.starts]));
   const size = population.length;

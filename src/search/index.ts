@@ -21,7 +21,14 @@ export { type SessionOptions, TuneSession } from './session.js';
 export { type GaOptions, makeGa } from './strategies/ga.js';
 export { makeStrategy, STRATEGIES, STRATEGY_NAMES, type StrategyName } from './strategies/index.js';
 export { type ModelOptions, makeModel } from './strategies/model.js';
-export { shareCloseness, type TransferOptions, type TransferTarget, transferPrior } from './transfer.js';
+export type { TargetKind } from './training-set.js';
+export {
+  shareCloseness,
+  shareContext,
+  type TransferOptions,
+  type TransferTarget,
+  transferPrior,
+} from './transfer.js';
 export {
   type StopReason,
   type TuneBudget,

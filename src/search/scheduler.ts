@@ -124,7 +124,9 @@ export function sessionStep(sessions: ReadonlyMap<string, TuneSession>): TaskSte
   return async (task, trials) => {
     const session = sessions.get(task.key);
     if (!session) throw new SlicetuneError('NOT_FOUND', `no tuning session for task '${task.key}'`);
-    const batch = await session.step(trials);
+    // A step that only met known configs is retried; the session calls itself exhausted after a few.
+    let batch = await session.step(trials);
+    while (batch.length === 0 && !session.exhausted) batch = await session.step(trials);
     return {
       trialsUsed: batch.length,
       bestCost: session.best?.cost ?? Number.POSITIVE_INFINITY,

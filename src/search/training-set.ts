@@ -1,8 +1,8 @@
 /**
- * What the cost model learns from: measured trials and transfer points, as scores on one scale.
- * A score is -log(cost / best of its group), so 0 is the best known and lower is slower: absolute
- * times differ across shares and shapes, relative ones carry over. Failures score below the
- * slowest success so the model learns to avoid their region.
+ * What the cost model learns from: measured trials and transfer points, as scores on one scale,
+ * higher is faster. Costs are taken relative to the best of their group (the own trials, or one
+ * transfer source): absolute times differ across shares and shapes, relative ones carry over.
+ * Failures score lowest so the model learns to avoid their region.
  */
 import type { Rng } from '../util/rng.js';
 import type { Sample } from './cost-model.js';
@@ -65,7 +65,10 @@ export function trainingSamples(
   const finite = raw.filter((s) => Number.isFinite(s.score)).map((s) => s.score);
   if (finite.length === 0) return [];
   if (options.target === 'throughput') {
-    return raw.map((s) => ({ features: s.features, score: Number.isFinite(s.score) ? Math.exp(s.score) : 0 }));
+    return raw.map((s) => ({
+      features: s.features,
+      score: Number.isFinite(s.score) ? Math.exp(s.score) : 0,
+    }));
   }
   const failureScore = Math.min(...finite) - FAILURE_PENALTY;
   return raw.map((s) => (Number.isFinite(s.score) ? s : { features: s.features, score: failureScore }));

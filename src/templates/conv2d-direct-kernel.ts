@@ -1,7 +1,7 @@
 /** Writes conv2d_direct's CUDA C from its plan (conv2d-direct-plan.ts). */
 import type { Workload } from '../ops/index.js';
-import { type ArgNames, kernelSignature, unrollPragma } from './cuda.js';
 import type { DirectPlan } from './conv2d-direct-plan.js';
+import { type ArgNames, kernelSignature, unrollPragma } from './cuda.js';
 import { epilogueStore } from './epilogue.js';
 import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
 
@@ -38,9 +38,13 @@ function weightLoads(p: DirectPlan): string {
       const at = `sw[${vk * t * i + c * p.wVec}]`;
       const kt = vk * i + c * p.wVec;
       if (p.wVec === 4) {
-        lines.push(`{ const float4 q = *reinterpret_cast<const float4*>(&${at}); wv[${kt}] = q.x; wv[${kt + 1}] = q.y; wv[${kt + 2}] = q.z; wv[${kt + 3}] = q.w; }`);
+        lines.push(
+          `{ const float4 q = *reinterpret_cast<const float4*>(&${at}); wv[${kt}] = q.x; wv[${kt + 1}] = q.y; wv[${kt + 2}] = q.z; wv[${kt + 3}] = q.w; }`,
+        );
       } else if (p.wVec === 2) {
-        lines.push(`{ const float2 q = *reinterpret_cast<const float2*>(&${at}); wv[${kt}] = q.x; wv[${kt + 1}] = q.y; }`);
+        lines.push(
+          `{ const float2 q = *reinterpret_cast<const float2*>(&${at}); wv[${kt}] = q.x; wv[${kt + 1}] = q.y; }`,
+        );
       } else {
         lines.push(`wv[${kt}] = ${at};`);
       }
@@ -49,7 +53,13 @@ function weightLoads(p: DirectPlan): string {
   return lines.join('\n          ');
 }
 
-export function directKernelCode(w: Workload, p: DirectPlan, names: ArgNames, entry: string, comment: string): string {
+export function directKernelCode(
+  w: Workload,
+  p: DirectPlan,
+  names: ArgNames,
+  entry: string,
+  comment: string,
+): string {
   const s = p.s;
   const { k, y, x } = p;
   const kt = k.perThread;

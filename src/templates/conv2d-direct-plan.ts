@@ -78,7 +78,7 @@ export function convShape(w: Workload): Conv2dShape {
 }
 
 /** Most outer-step input/weight load rounds per thread that are written out unrolled. */
-export const MAX_EXPLICIT_TRIPS = 64;
+const MAX_EXPLICIT_TRIPS = 64;
 
 export function directPlan(w: Workload, c: Config): DirectPlan {
   const s = convShape(w);
@@ -164,7 +164,8 @@ export function directProblem(w: Workload, c: Config, device: DeviceInfo): strin
   const p = directPlan(w, c);
   if (p.splitRc > p.rco) return `split_rc ${p.splitRc} exceeds the ${p.rco} outer channel steps`;
   const outputs = p.s.n * p.s.k * p.oh * p.ow;
-  if (p.splitRc > 1 && outputs > SPLIT_K_MAX_OUTPUTS) return `split_rc workspace of ${outputs} floats is too large`;
+  if (p.splitRc > 1 && outputs > SPLIT_K_MAX_OUTPUTS)
+    return `split_rc workspace of ${outputs} floats is too large`;
   if (p.unrollExplicit && p.inTrips + p.wTrips > MAX_EXPLICIT_TRIPS) {
     return `${p.inTrips + p.wTrips} load rounds per stage are too many to unroll explicitly`;
   }

@@ -10,9 +10,9 @@ import { conv2dOutput, epilogueOpsPerElement, kernelArgs, workloadBytes, workloa
 import type { Config, ConfigSpace, Knob } from '../space/index.js';
 import { defineSpace } from '../space/index.js';
 import { SlicetuneError } from '../util/errors.js';
-import { bindArgs, checkGrid, divisorUpTo, entryName } from './cuda.js';
-import { convShape, type DirectPlan, directPlan, directProblem } from './conv2d-direct-plan.js';
 import { directKernelCode } from './conv2d-direct-kernel.js';
+import { convShape, type DirectPlan, directPlan, directProblem } from './conv2d-direct-plan.js';
+import { bindArgs, checkGrid, divisorUpTo, entryName } from './cuda.js';
 import { epilogueBytes } from './epilogue.js';
 import { modelRegs } from './limits.js';
 import { computeEfficiency, loopOverhead, wavefronts } from './model.js';
@@ -53,7 +53,9 @@ function directModel(w: Workload, p: DirectPlan, device: DeviceInfo): KernelMode
   const tx = (l: number) => l % p.x.t;
   const ty = (l: number) => Math.floor(l / p.x.t) % p.y.t;
   const tk = (l: number) => Math.floor(l / (p.x.t * p.y.t));
-  const inWave = wavefronts(lanes.map((l) => ty(l) * p.y.i * s.strideH * p.inPitch + tx(l) * p.x.i * s.strideW));
+  const inWave = wavefronts(
+    lanes.map((l) => ty(l) * p.y.i * s.strideH * p.inPitch + tx(l) * p.x.i * s.strideW),
+  );
   const wWave = wavefronts(
     lanes.map((l) => tk(l) * p.k.i),
     p.wVec,
@@ -115,7 +117,8 @@ function features(w: Workload, c: Config, device: DeviceInfo): Record<string, nu
 }
 
 function space(w: Workload, device: DeviceInfo): ConfigSpace {
-  if (w.op !== 'conv2d') throw new SlicetuneError('UNSUPPORTED_OP', `${NAME} does not apply to ${workloadKey(w)}`);
+  if (w.op !== 'conv2d')
+    throw new SlicetuneError('UNSUPPORTED_OP', `${NAME} does not apply to ${workloadKey(w)}`);
   return defineSpace({
     name: `${NAME} ${workloadKey(w)}`,
     knobs: knobs(w),
@@ -189,7 +192,8 @@ export const conv2dDirectTemplate: Template = {
   },
   generate(w, config, device): KernelSource {
     const reason = space(w, device).invalidReason(config);
-    if (reason !== null) throw new SlicetuneError('BAD_OPTION', `${NAME}: invalid config for ${workloadKey(w)}: ${reason}`);
+    if (reason !== null)
+      throw new SlicetuneError('BAD_OPTION', `${NAME}: invalid config for ${workloadKey(w)}: ${reason}`);
     const p = directPlan(w, config);
     const names = bindArgs(w);
     const entry = entryName(NAME, w, config);

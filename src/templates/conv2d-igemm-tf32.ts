@@ -9,8 +9,8 @@ import { kernelArgs, workloadKey } from '../ops/index.js';
 import type { Config, ConfigSpace, Knob } from '../space/index.js';
 import { boolValue, choiceValue, defineSpace } from '../space/index.js';
 import { SlicetuneError } from '../util/errors.js';
+import { convGemmProblem, convGemmPrologue, convGemmShape, convGemmSite } from './conv2d-igemm.js';
 import { bindArgs, checkGrid, entryName, nextPow2, powersOfTwoUpTo } from './cuda.js';
-import { convGemmPrologue, convGemmProblem, convGemmShape, convGemmSite } from './conv2d-igemm.js';
 import type { GemmProblem } from './gemm-core.js';
 import { launchProblem } from './limits.js';
 import { SPLIT_K_MAX_OUTPUTS } from './splitk.js';
@@ -62,18 +62,27 @@ function problem(w: Workload, c: Config, device: DeviceInfo): string | null {
     if (p.outputs > SPLIT_K_MAX_OUTPUTS) return `split-K workspace of ${p.outputs} floats is too large`;
     if (t.splitK > Math.ceil(p.K / t.bk)) return `split-K ${t.splitK} exceeds the K stages`;
   }
-  return launchProblem({ threads: plan.threads, sharedBytes: plan.sharedBytes, regsPerThread: plan.regs }, device);
+  return launchProblem(
+    { threads: plan.threads, sharedBytes: plan.sharedBytes, regsPerThread: plan.regs },
+    device,
+  );
 }
 
 function space(w: Workload, device: DeviceInfo): ConfigSpace {
-  if (w.op !== 'conv2d') throw new SlicetuneError('UNSUPPORTED_OP', `${NAME} does not apply to ${workloadKey(w)}`);
+  if (w.op !== 'conv2d')
+    throw new SlicetuneError('UNSUPPORTED_OP', `${NAME} does not apply to ${workloadKey(w)}`);
   return defineSpace({
     name: `${NAME} ${workloadKey(w)}`,
     knobs: knobs(w),
     constraints: [(c) => problem(w, c, device)],
     features: (c) => {
       const plan = tf32Plan(problemOf(w), tiling(c));
-      return { threads: plan.threads, regs: plan.regs, shared_kb: plan.sharedBytes / 1024, blocks: plan.grid[0] * plan.grid[2] };
+      return {
+        threads: plan.threads,
+        regs: plan.regs,
+        shared_kb: plan.sharedBytes / 1024,
+        blocks: plan.grid[0] * plan.grid[2],
+      };
     },
   });
 }
@@ -111,7 +120,8 @@ export const conv2dIgemmTf32Template: Template = {
   },
   generate(w, config, device): KernelSource {
     const reason = space(w, device).invalidReason(config);
-    if (reason !== null) throw new SlicetuneError('BAD_OPTION', `${NAME}: invalid config for ${workloadKey(w)}: ${reason}`);
+    if (reason !== null)
+      throw new SlicetuneError('BAD_OPTION', `${NAME}: invalid config for ${workloadKey(w)}: ${reason}`);
     const p = problemOf(w);
     const plan = tf32Plan(p, tiling(config));
     const names = bindArgs(w);

@@ -22,7 +22,8 @@ export function convGemmShape(w: Workload) {
   const kpg = s.k / s.groups;
   const kd = cpg * s.r * s.s;
   const pixels = oh * ow;
-  const pointwise = s.r === 1 && s.s === 1 && s.strideH === 1 && s.strideW === 1 && s.padH === 0 && s.padW === 0;
+  const pointwise =
+    s.r === 1 && s.s === 1 && s.strideH === 1 && s.strideW === 1 && s.padH === 0 && s.padW === 0;
   return { s, oh, ow, cpg, kpg, kd, pixels, M: s.n * pixels, pointwise };
 }
 

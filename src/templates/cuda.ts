@@ -3,11 +3,10 @@
  * names and integer math that mirrors what the generated code does.
  */
 import type { Workload } from '../ops/index.js';
-import { kernelArgs } from '../ops/index.js';
+import { kernelArgs, workloadKey } from '../ops/index.js';
 import type { Config } from '../space/types.js';
 import { SlicetuneError } from '../util/errors.js';
 import { hashOf, stableStringify } from '../util/hash.js';
-import { workloadKey } from '../ops/index.js';
 
 /** C identifiers of a workload's kernel parameters, by role (all prefixed `p_`, so no clashes). */
 export interface ArgNames {
@@ -60,7 +59,9 @@ export function bindArgs(w: Workload): ArgNames {
 export function kernelSignature(w: Workload, entry: string, threads: number): string {
   const params = kernelArgs(w).map((a) => {
     if (a.kind === 'scalar') return `${a.ctype} ${cIdent(a.name)}`;
-    return a.role === 'input' ? `const float* __restrict__ ${cIdent(a.name)}` : `float* __restrict__ ${cIdent(a.name)}`;
+    return a.role === 'input'
+      ? `const float* __restrict__ ${cIdent(a.name)}`
+      : `float* __restrict__ ${cIdent(a.name)}`;
   });
   // (threads, 1): the compiler may use every register one block of this size can have. Without
   // the explicit 1, ptxas (CUDA 13) was seen spilling small blocks at 56 registers.

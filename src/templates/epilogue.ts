@@ -20,7 +20,9 @@ export function epilogueStore(w: Workload, names: ArgNames, site: StoreSite): st
   const e = w.epilogue;
   const lines = [`float v_ = ${site.acc};`];
   if (e.bnScaleShift && names.scale && names.shift) {
-    lines.push(`v_ = fmaf(v_, __ldg(&${names.scale}[${site.channel}]), __ldg(&${names.shift}[${site.channel}]));`);
+    lines.push(
+      `v_ = fmaf(v_, __ldg(&${names.scale}[${site.channel}]), __ldg(&${names.shift}[${site.channel}]));`,
+    );
   }
   if (e.bias && names.bias) lines.push(`v_ += __ldg(&${names.bias}[${site.channel}]);`);
   if (e.residual && names.residual) lines.push(`v_ += __ldg(&${names.residual}[${site.index}]);`);

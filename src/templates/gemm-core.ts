@@ -8,9 +8,9 @@
  */
 import type { DeviceInfo, KernelModel } from '../gpu/types.js';
 import { ceilDiv } from './cuda.js';
+import { type Operand, operandPad, operandStats } from './gemm-operands.js';
 import { launchProblem, modelRegs } from './limits.js';
 import { computeEfficiency, loopOverhead, wavefronts } from './model.js';
-import { type Operand, operandPad, operandStats } from './gemm-operands.js';
 import { SPLIT_K_MAX_OUTPUTS } from './splitk.js';
 
 export interface GemmTiling {
@@ -141,10 +141,14 @@ export function gemmProblem(p: GemmProblem, t: GemmTiling, device: DeviceInfo): 
   if (t.splitK > 1) {
     if (p.batch > 1) return 'split-K needs batch 1 (grid.z holds the batch)';
     if (p.outputs > SPLIT_K_MAX_OUTPUTS) return `split-K workspace of ${p.outputs} floats is too large`;
-    if (t.splitK > ceilDiv(p.K, t.bk)) return `split-K ${t.splitK} exceeds the ${ceilDiv(p.K, t.bk)} stages of K`;
+    if (t.splitK > ceilDiv(p.K, t.bk))
+      return `split-K ${t.splitK} exceeds the ${ceilDiv(p.K, t.bk)} stages of K`;
   }
   if (plan.grid[2] > 65535) return `grid.z of ${plan.grid[2]} exceeds 65535`;
-  return launchProblem({ threads: plan.threads, sharedBytes: plan.sharedBytes, regsPerThread: plan.regs }, device);
+  return launchProblem(
+    { threads: plan.threads, sharedBytes: plan.sharedBytes, regsPerThread: plan.regs },
+    device,
+  );
 }
 
 /** Word addresses a warp reads for one fragment chunk: lane -> its 4-row chunk start. */
@@ -161,9 +165,18 @@ export function gemmModel(p: GemmProblem, plan: GemmPlan, device: DeviceInfo): K
   const lb = operandStats(p.b, g.b);
   const vw = (x: number) => (x >= 4 ? 4 : x >= 2 ? 2 : 1) as 1 | 2 | 4;
   const warpN = 32 / t.warpM;
-  const waveA = wavefronts(fragmentAddresses(t.warpM, (l) => l, plan.vwm), vw(plan.vwm)) * (t.tm / plan.vwm);
+  const waveA =
+    wavefronts(
+      fragmentAddresses(t.warpM, (l) => l, plan.vwm),
+      vw(plan.vwm),
+    ) *
+    (t.tm / plan.vwm);
   const waveB =
-    wavefronts(fragmentAddresses(warpN, (l) => Math.floor(l / t.warpM), plan.vwn), vw(plan.vwn)) * (t.tn / plan.vwn);
+    wavefronts(
+      fragmentAddresses(warpN, (l) => Math.floor(l / t.warpM), plan.vwn),
+      vw(plan.vwn),
+    ) *
+    (t.tn / plan.vwn);
   const computeEff = computeEfficiency(
     {
       fma: t.tm * t.tn,

@@ -20,14 +20,26 @@ export interface GemmKernelParts {
   comment: string;
 }
 
-function fragmentLoads(frag: string, tile: string, pitch: number, count: number, vw: number, thr: string, span: number) {
+function fragmentLoads(
+  frag: string,
+  tile: string,
+  pitch: number,
+  count: number,
+  vw: number,
+  thr: string,
+  span: number,
+) {
   const lines: string[] = [];
   for (let c = 0; c < count / vw; c++) {
     const at = `${tile}[kk * ${pitch} + ${c * span} + ${thr} * ${vw}]`;
     if (vw === 4) {
-      lines.push(`{ const float4 q = *reinterpret_cast<const float4*>(&${at}); ${frag}[${4 * c}] = q.x; ${frag}[${4 * c + 1}] = q.y; ${frag}[${4 * c + 2}] = q.z; ${frag}[${4 * c + 3}] = q.w; }`);
+      lines.push(
+        `{ const float4 q = *reinterpret_cast<const float4*>(&${at}); ${frag}[${4 * c}] = q.x; ${frag}[${4 * c + 1}] = q.y; ${frag}[${4 * c + 2}] = q.z; ${frag}[${4 * c + 3}] = q.w; }`,
+      );
     } else if (vw === 2) {
-      lines.push(`{ const float2 q = *reinterpret_cast<const float2*>(&${at}); ${frag}[${2 * c}] = q.x; ${frag}[${2 * c + 1}] = q.y; }`);
+      lines.push(
+        `{ const float2 q = *reinterpret_cast<const float2*>(&${at}); ${frag}[${2 * c}] = q.x; ${frag}[${2 * c + 1}] = q.y; }`,
+      );
     } else {
       lines.push(`${frag}[${c}] = ${at};`);
     }
@@ -38,8 +50,24 @@ function fragmentLoads(frag: string, tile: string, pitch: number, count: number,
 export function gemmKernelCode(p: GemmProblem, plan: GemmPlan, parts: GemmKernelParts): string {
   const t = plan.t;
   const { M, N } = p;
-  const geoA = { rowsTile: t.bm, rows: M, bk: t.bk, k: p.K, threads: plan.threads, pitch: plan.pitchA, row0: 'm0' };
-  const geoB = { rowsTile: t.bn, rows: N, bk: t.bk, k: p.K, threads: plan.threads, pitch: plan.pitchB, row0: 'n0' };
+  const geoA = {
+    rowsTile: t.bm,
+    rows: M,
+    bk: t.bk,
+    k: p.K,
+    threads: plan.threads,
+    pitch: plan.pitchA,
+    row0: 'm0',
+  };
+  const geoB = {
+    rowsTile: t.bn,
+    rows: N,
+    bk: t.bk,
+    k: p.K,
+    threads: plan.threads,
+    pitch: plan.pitchB,
+    row0: 'n0',
+  };
   const la = operandCode('a', p.a, geoA);
   const lb = operandCode('b', p.b, geoB);
   const warpN = 32 / t.warpM;

@@ -82,7 +82,8 @@ export function operandStats(op: Operand, g: TileGeometry): OperandStats {
   const perK = Math.max(1, alongRows ? g.rowsTile / v : g.bk / v);
   const total = Math.max(1, (g.rowsTile * g.bk) / v);
   const loads = ceilDiv(total, g.threads);
-  const slots = op.kind !== 'im2col' || g.threads % perK === 0 ? 1 : Math.max(1, Math.min(loads, perK / g.threads));
+  const slots =
+    op.kind !== 'im2col' || g.threads % perK === 0 ? 1 : Math.max(1, Math.min(loads, perK / g.threads));
   const indexInstr = op.kind === 'im2col' ? (v === 4 ? 5 : 14) : 4;
   const stores = alongRows || g.rowMajor || v === 1 ? 1 : 4;
   return {
@@ -104,7 +105,8 @@ export function operandCode(name: string, op: Operand, g: TileGeometry): Operand
   const reg = `r_${name}`;
   const vt = v === 4 ? 'float4' : 'float';
   const zero = v === 4 ? 'make_float4(0.0f, 0.0f, 0.0f, 0.0f)' : '0.0f';
-  const ldg = (addr: string) => (v === 4 ? `__ldg(reinterpret_cast<const float4*>(&${addr}))` : `__ldg(&${addr})`);
+  const ldg = (addr: string) =>
+    v === 4 ? `__ldg(reinterpret_cast<const float4*>(&${addr}))` : `__ldg(&${addr})`;
   const eGuard = partial ? `e < ${total} && ` : '';
   const fast = `(e % ${perK})`;
   const slow = `(e / ${perK})`;
@@ -149,7 +151,9 @@ export function operandCode(name: string, op: Operand, g: TileGeometry): Operand
           ? `*reinterpret_cast<float4*>(&${dst}[${slow} * ${g.pitch} + ${fast} * 4]) = ${vector};`
           : `${dst}[${slow} * ${g.pitch} + ${fast}] = ${cv(value)};`;
     } else if (v === 4) {
-      s = ['x', 'y', 'z', 'w'].map((c, q) => `${dst}[(${fast} * 4 + ${q}) * ${g.pitch} + ${slow}] = ${cv(`${value}.${c}`)};`).join(' ');
+      s = ['x', 'y', 'z', 'w']
+        .map((c, q) => `${dst}[(${fast} * 4 + ${q}) * ${g.pitch} + ${slow}] = ${cv(`${value}.${c}`)};`)
+        .join(' ');
     } else {
       s = `${dst}[${fast} * ${g.pitch} + ${slow}] = ${cv(value)};`;
     }
@@ -173,7 +177,8 @@ function im2colCode(name: string, op: Operand, g: TileGeometry, perK: number, sl
   const pixels = oh * ow;
   const image = s.c * s.h * s.w;
   const v = op.vec;
-  const rowOfSlot = (j: string) => (slots === 1 ? `(threadIdx.x % ${perK})` : `(threadIdx.x + ${j} * ${g.threads})`);
+  const rowOfSlot = (j: string) =>
+    slots === 1 ? `(threadIdx.x % ${perK})` : `(threadIdx.x + ${j} * ${g.threads})`;
   const off = `${name}_off`;
   const ih = `${name}_ih`;
   const iw = `${name}_iw`;
@@ -199,7 +204,10 @@ function im2colCode(name: string, op: Operand, g: TileGeometry, perK: number, sl
   // The taps' (row, column) offsets as a constant table: a warp's lanes share their k (pixels
   // vary fastest), so the lookup is a uniform constant-cache hit instead of two divisions.
   const tab = `${name}_tap`;
-  const taps = Array.from({ length: rs }, (_, t) => `{${Math.floor(t / s.s) * s.dilationH}, ${(t % s.s) * s.dilationW}}`);
+  const taps = Array.from(
+    { length: rs },
+    (_, t) => `{${Math.floor(t / s.s) * s.dilationH}, ${(t % s.s) * s.dilationW}}`,
+  );
   const globals = v === 1 && slots === 1 ? `__constant__ int2 ${tab}[${rs}] = {${taps.join(', ')}};` : '';
   // With one slot, a thread's k advances by a constant step from load to load: (c, tap) is
   // decoded once per stage and stepped, with one wrap, instead of divided out per element.

@@ -35,7 +35,10 @@ export function gemmKnobs(o: GemmKnobOptions): Knob[] {
   ];
   if (o.splitK) knobs.push({ kind: 'choice', name: 'split_k', options: [1, 2, 4, 8, 16, 32] });
   if (o.vec) knobs.push({ kind: 'bool', name: 'vec' });
-  knobs.push({ kind: 'bool', name: 'double_buffer' }, { kind: 'choice', name: 'unroll', options: [1, 4, 16, 64] });
+  knobs.push(
+    { kind: 'bool', name: 'double_buffer' },
+    { kind: 'choice', name: 'unroll', options: [1, 4, 16, 64] },
+  );
   return knobs;
 }
 

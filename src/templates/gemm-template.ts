@@ -44,7 +44,9 @@ function gemmFeatures(p: GemmProblem, c: Config, device: DeviceInfo): Record<str
       model.computeEfficiency,
       model.trafficBytes / 2 ** 20,
     ];
-    return Object.fromEntries(names.map((n, i) => [n, Number.isFinite(values[i]) ? (values[i] as number) : 0]));
+    return Object.fromEntries(
+      names.map((n, i) => [n, Number.isFinite(values[i]) ? (values[i] as number) : 0]),
+    );
   } catch {
     return Object.fromEntries(names.map((n) => [n, 0]));
   }

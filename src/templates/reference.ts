@@ -22,7 +22,11 @@ const THREADS = 256;
 /** Enough blocks to fill any current GPU several times over; the loop strides past the rest. */
 const MAX_BLOCKS = 8192;
 
-function reductionBody(w: Workload, lhs: string, rhs: string): { decode: string; reduce: string; channel: string } {
+function reductionBody(
+  w: Workload,
+  lhs: string,
+  rhs: string,
+): { decode: string; reduce: string; channel: string } {
   switch (w.op) {
     case 'conv2d': {
       const s = w.shape;

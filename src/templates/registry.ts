@@ -28,7 +28,10 @@ export const TEMPLATE_NAMES: readonly string[] = Object.freeze(TEMPLATES.map((t)
 export function getTemplate(name: string): Template {
   const found = TEMPLATES.find((t) => t.name === name);
   if (!found) {
-    throw new SlicetuneError('NOT_FOUND', `no template named "${name}" (known: ${TEMPLATE_NAMES.join(', ')})`);
+    throw new SlicetuneError(
+      'NOT_FOUND',
+      `no template named "${name}" (known: ${TEMPLATE_NAMES.join(', ')})`,
+    );
   }
   return found;
 }
@@ -58,7 +61,10 @@ export function defaultTemplateFor(w: Workload): Template {
       return denseTemplate;
     case 'batch_matmul':
       if (!batchMatmulTemplate.applies(w)) {
-        throw new SlicetuneError('UNSUPPORTED_OP', `no template computes ${workloadKey(w)} (batch over 65535)`);
+        throw new SlicetuneError(
+          'UNSUPPORTED_OP',
+          `no template computes ${workloadKey(w)} (batch over 65535)`,
+        );
       }
       return batchMatmulTemplate;
   }

@@ -12,10 +12,7 @@
 export const SPLIT_K_MAX_OUTPUTS = 1 << 22;
 
 export function splitKDeclarations(outputs: number, tiles: number): string {
-  return [
-    `__device__ float sk_ws[${outputs}];`,
-    `__device__ unsigned int sk_ticket[${tiles}];`,
-  ].join('\n');
+  return [`__device__ float sk_ws[${outputs}];`, `__device__ unsigned int sk_ticket[${tiles}];`].join('\n');
 }
 
 /** Statement adding one partial sum to the workspace. */

@@ -36,8 +36,24 @@ export function tf32Plan(p: GemmProblem, t: Tf32Tiling) {
   const mTiles = ceilDiv(p.M, t.bm);
   const nTiles = ceilDiv(p.N, t.bn);
   const kChunk = ceilDiv(ceilDiv(p.K, t.splitK), t.bk) * t.bk;
-  const geoA: TileGeometry = { rowsTile: t.bm, rows: p.M, bk: t.bk, k: p.K, threads, pitch: pitchA, row0: 'm0', convert: 'to_tf32' };
-  const geoB: TileGeometry = { ...geoA, rowsTile: t.bn, rows: p.N, pitch: pitchB, row0: 'n0', rowMajor: true };
+  const geoA: TileGeometry = {
+    rowsTile: t.bm,
+    rows: p.M,
+    bk: t.bk,
+    k: p.K,
+    threads,
+    pitch: pitchA,
+    row0: 'm0',
+    convert: 'to_tf32',
+  };
+  const geoB: TileGeometry = {
+    ...geoA,
+    rowsTile: t.bn,
+    rows: p.N,
+    pitch: pitchB,
+    row0: 'n0',
+    rowMajor: true,
+  };
   const mi = Math.max(1, Math.floor(wtm / 16));
   const ni = Math.max(1, Math.floor(wtn / 8));
   const la = operandStats(p.a, geoA);

@@ -41,7 +41,8 @@ describe('model-guided search against random search (conv2d_direct, simulated GP
         return result.trials.map((t) => t.cost);
       };
       const runs = [];
-      for (const seed of SEEDS) runs.push({ model: await costsOf('model', seed, CAP), random: await costsOf('random', seed, CAP) });
+      for (const seed of SEEDS)
+        runs.push({ model: await costsOf('model', seed, CAP), random: await costsOf('random', seed, CAP) });
       // The best reference: the best of every run and of a long genetic-algorithm run.
       const long = await costsOf('ga', 99, 2000);
       const best = Math.min(...long, ...runs.flatMap((r) => [...r.model, ...r.random]));

@@ -43,6 +43,13 @@ describe('chooseNextTask', () => {
     expect(chooseNextTask([flat, falling], policy).next).toBe('falling');
   });
 
+  it('favours a task far below the throughput other tasks reach (the forward estimate)', () => {
+    const bests = [1.2, 1.1, 1.05, 1];
+    const efficient = { ...state('efficient', 1, bests), flops: 1000 };
+    const slow = { ...state('slow', 1, bests), flops: 10 };
+    expect(chooseNextTask([efficient, slow], policy).next).toBe('slow');
+  });
+
   it('drops stalled and negligible tasks, never the heaviest, and stops when none is left', () => {
     const stalled = state('stalled', 1, [3, 3, 3, 3, 3, 3, 3], { trials: 80, improvedAtTrial: 8 });
     const tiny = state('tiny', 1, [0.01, 0.009]);

@@ -3,7 +3,7 @@
  * template.generate -> simulateKernelTime on a slice's SMs, times seeded noise. It never stands
  * in for a measured claim; it gives the search a landscape shaped like a GPU's.
  */
-import { SIM_DEVICE_INFO, grantedSms, simulateKernelTime } from '../../src/gpu/sim/index.js';
+import { grantedSms, SIM_DEVICE_INFO, simulateKernelTime } from '../../src/gpu/sim/index.js';
 import type { MeasureResult } from '../../src/measure/types.js';
 import type { Workload } from '../../src/ops/index.js';
 import type { Measurer } from '../../src/search/types.js';
@@ -27,7 +27,8 @@ export function simTask(workload: Workload, templateName: string, percent: numbe
   const device = SIM_DEVICE_INFO;
   const space = template.space(workload, device);
   const sms = grantedSms({ mechanism: 'green', percent }, device);
-  const timeOf = (config: Config): number => simulateKernelTime(template.generate(workload, config, device), device, sms);
+  const timeOf = (config: Config): number =>
+    simulateKernelTime(template.generate(workload, config, device), device, sms);
   const resultOf = (config: Config): MeasureResult => {
     const ms = timeOf(config);
     if (!Number.isFinite(ms)) return { ok: false, kind: 'resources', message: 'cannot launch', compileMs: 1 };
@@ -44,7 +45,11 @@ export function simTask(workload: Workload, templateName: string, percent: numbe
       registers: 32,
     };
   };
-  return { space, timeOf, measure: async (configs) => configs.map((config) => ({ config, result: resultOf(config) })) };
+  return {
+    space,
+    timeOf,
+    measure: async (configs) => configs.map((config) => ({ config, result: resultOf(config) })),
+  };
 }
 
 /**

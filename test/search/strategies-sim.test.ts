@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RESNET18_WORKLOADS } from '../../src/ops/index.js';
-import { STRATEGY_NAMES, type StrategyName, makeStrategy } from '../../src/search/strategies/index.js';
+import { makeStrategy, STRATEGY_NAMES, type StrategyName } from '../../src/search/strategies/index.js';
 import { tune } from '../../src/search/tune.js';
 import type { Knob } from '../../src/space/types.js';
 import { narrowedSimTask } from './sim-measure.js';

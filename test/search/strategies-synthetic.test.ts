@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeStrategy, STRATEGY_NAMES } from '../../src/search/strategies/index.js';
+import { makeModel } from '../../src/search/strategies/model.js';
 import { tune } from '../../src/search/tune.js';
 import type { Measurer } from '../../src/search/types.js';
 import { syntheticCost, syntheticResult, syntheticSpace } from './synthetic-space.js';
@@ -26,6 +27,18 @@ describe('strategies on a small synthetic space', () => {
       expect(result.best!.cost).toBeLessThanOrEqual(optimum * 1.1);
     });
   }
+
+  it('the model strategy also gets there exploring by simulated annealing', async () => {
+    const result = await tune({
+      space,
+      strategy: makeModel({ seed: 5, batchSize: 16, explorer: 'annealing' }),
+      measure,
+      budget: { trials: Math.floor(space.validSize().count / 3) },
+      batchSize: 16,
+      seed: 5,
+    });
+    expect(result.best!.cost).toBeLessThanOrEqual(optimum * 1.1);
+  });
 
   it('every strategy proposes distinct, valid, unmeasured configs', async () => {
     for (const name of STRATEGY_NAMES) {

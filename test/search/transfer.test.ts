@@ -3,7 +3,7 @@ import type { MeasureResult } from '../../src/measure/types.js';
 import type { TuningRecord } from '../../src/records/types.js';
 import { makeStrategy } from '../../src/search/strategies/index.js';
 import { shareCloseness, transferPrior } from '../../src/search/transfer.js';
-import type { Measurer } from '../../src/search/types.js';
+import type { Measurer, PriorPoint } from '../../src/search/types.js';
 import type { Config } from '../../src/space/types.js';
 import { Rng } from '../../src/util/rng.js';
 import { median } from '../../src/util/stats.js';
@@ -79,6 +79,33 @@ describe('transferPrior', () => {
       record('w3', 100, { tileX: 4 }, syntheticResult(all[0]!)),
     ];
     expect(transferPrior(records, space, { workloadKey: 'w1', percent: 25 })).toEqual([]);
+  });
+});
+
+describe('a warm start', () => {
+  const at25 = (configs: Config[]) => Math.min(...configs.map((c) => syntheticCost(c, 0.25)));
+  const firstBatch = (prior: PriorPoint[], strategy: 'model' | 'random' = 'model') =>
+    makeStrategy(strategy, { seed: 4, batchSize: 8, prior }).propose(8, {
+      space,
+      rng: new Rng(4),
+      history: [],
+      measuredKeys: new Set(),
+    }) as Config[];
+
+  it('takes its first batch from the model when the prior is large enough', () => {
+    const prior = transferPrior(recordsAt('w1', 100, 300, 8), space, { workloadKey: 'w1', percent: 25 });
+    const optimum = Math.min(...all.map((c) => syntheticCost(c, 0.25)));
+    const warm = firstBatch(prior);
+    expect(warm).toHaveLength(8);
+    expect(at25(warm)).toBeLessThan(at25(firstBatch([], 'random')));
+    expect(at25(warm)).toBeLessThanOrEqual(optimum * 1.2);
+  });
+
+  it('searches at random first when the prior is too small to learn from', () => {
+    const prior = transferPrior(recordsAt('w1', 100, 10, 8), space, { workloadKey: 'w1', percent: 25 });
+    expect(firstBatch(prior).map((c) => space.key(c))).toEqual(
+      firstBatch([], 'random').map((c) => space.key(c)),
+    );
   });
 });
 

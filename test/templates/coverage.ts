@@ -38,13 +38,21 @@ function* gemmIndices(extent: number, tile: number, perThread: number): Generato
   const vw = Math.min(4, perThread);
   for (let b = 0; b < ceilDiv(extent, tile); b++)
     for (let thr = 0; thr < threads; thr++)
-      for (let i = 0; i < perThread; i++) yield b * tile + Math.floor(i / vw) * vw * threads + thr * vw + (i % vw);
+      for (let i = 0; i < perThread; i++)
+        yield b * tile + Math.floor(i / vw) * vw * threads + thr * vw + (i % vw);
 }
 
-function* mmaIndices(extent: number, tile: number, warps: number, frag: number, lanes: number[]): Generator<number> {
+function* mmaIndices(
+  extent: number,
+  tile: number,
+  warps: number,
+  frag: number,
+  lanes: number[],
+): Generator<number> {
   const wt = tile / warps;
   for (let b = 0; b < ceilDiv(extent, tile); b++)
-    for (let w = 0; w < warps; w++) for (let f = 0; f < wt / frag; f++) for (const l of lanes) yield b * tile + w * wt + f * frag + l;
+    for (let w = 0; w < warps; w++)
+      for (let f = 0; f < wt / frag; f++) for (const l of lanes) yield b * tile + w * wt + f * frag + l;
 }
 
 /** Each thread of a warp-tiled block gets a distinct (thr_m, thr_n) pair, covering all. */
@@ -59,7 +67,9 @@ function warpLayout(threads: number, thrM: number, warpM: number): string | null
     const n = Math.floor(warp / warpsM) * warpN + Math.floor(lane / warpM);
     pairs.add(n * thrM + m);
   }
-  return pairs.size === threads ? null : `warp layout maps ${threads} threads onto ${pairs.size} thread tiles`;
+  return pairs.size === threads
+    ? null
+    : `warp layout maps ${threads} threads onto ${pairs.size} thread tiles`;
 }
 
 function expectLaunch(k: KernelSource, grid: readonly number[], threads: number): string | null {
@@ -84,7 +94,11 @@ export function coverageProblem(template: string, w: Workload, c: Config, k: Ker
     const [tk, ty, tx] = ['tile_k', 'tile_y', 'tile_x'].map((n) => split(c, n));
     const blocks = (e: number, f: readonly number[]) => ceilDiv(e, (f[1] ?? 1) * (f[2] ?? 1) * (f[3] ?? 1));
     const kpg = s.k / s.groups;
-    const grid = [s.n * s.groups * blocks(kpg, tk!) * blocks(oh, ty!) * blocks(ow, tx!), 1, num(c, 'split_rc')];
+    const grid = [
+      s.n * s.groups * blocks(kpg, tk!) * blocks(oh, ty!) * blocks(ow, tx!),
+      1,
+      num(c, 'split_rc'),
+    ];
     return (
       expectLaunch(k, grid, (tk![2] ?? 1) * (ty![2] ?? 1) * (tx![2] ?? 1)) ??
       exactlyOnce('k', kpg, axisIndices(kpg, tk!)) ??
@@ -96,7 +110,11 @@ export function coverageProblem(template: string, w: Workload, c: Config, k: Ker
     const s = w.shape;
     const { oh, ow } = conv2dOutput(s);
     const [tc, ty, tx] = ['tile_c', 'tile_y', 'tile_x'].map((n) => split(c, n));
-    const grid = [s.n * ceilDiv(s.c, tc![1]!) * ceilDiv(oh, ty![1]! * ty![2]!) * ceilDiv(ow, tx![1]! * tx![2]!), 1, 1];
+    const grid = [
+      s.n * ceilDiv(s.c, tc![1]!) * ceilDiv(oh, ty![1]! * ty![2]!) * ceilDiv(ow, tx![1]! * tx![2]!),
+      1,
+      1,
+    ];
     return (
       expectLaunch(k, grid, tc![1]! * ty![1]! * tx![1]!) ??
       exactlyOnce('c', s.c, axisIndices(s.c, [tc![0]!, tc![1]!, 1])) ??
@@ -106,7 +124,9 @@ export function coverageProblem(template: string, w: Workload, c: Config, k: Ker
   }
   const { M, N, extra, batch } = gemmDims(w);
   if (template === 'conv2d_igemm_tf32') {
-    const [bm, bn, wm, wn, sk] = ['bm', 'bn', 'warps_m', 'warps_n', 'split_k'].map((n) => num(c, n)) as number[];
+    const [bm, bn, wm, wn, sk] = ['bm', 'bn', 'warps_m', 'warps_n', 'split_k'].map((n) =>
+      num(c, n),
+    ) as number[];
     const grid = [ceilDiv(M, bm!) * ceilDiv(N, bn!) * extra, 1, sk!];
     const rows = Array.from({ length: 16 }, (_, i) => i); // groupID + 8 * (q >> 1)
     const cols = Array.from({ length: 8 }, (_, i) => i); // 2 * threadID_in_group + (q & 1)

@@ -13,7 +13,18 @@ import { isSlicetuneError } from '../../src/util/errors.js';
 import { ALL_SHAPES } from './shapes.js';
 
 const conv = conv2dWorkload({ n: 1, c: 64, h: 56, w: 56, k: 64, r: 3, s: 3, padH: 1, padW: 1 });
-const depthwise = conv2dWorkload({ n: 1, c: 32, h: 28, w: 28, k: 32, r: 3, s: 3, padH: 1, padW: 1, groups: 32 });
+const depthwise = conv2dWorkload({
+  n: 1,
+  c: 32,
+  h: 28,
+  w: 28,
+  k: 32,
+  r: 3,
+  s: 3,
+  padH: 1,
+  padW: 1,
+  groups: 32,
+});
 
 function expectCode(fn: () => unknown, code: string, text: string): void {
   try {
@@ -30,7 +41,14 @@ function expectCode(fn: () => unknown, code: string, text: string): void {
 describe('template registry', () => {
   it('names are unique and cover every required template', () => {
     expect(new Set(TEMPLATE_NAMES).size).toBe(TEMPLATES.length);
-    for (const name of ['conv2d_direct', 'conv2d_igemm', 'depthwise_conv2d', 'dense', 'batch_matmul', 'conv2d_igemm_tf32']) {
+    for (const name of [
+      'conv2d_direct',
+      'conv2d_igemm',
+      'depthwise_conv2d',
+      'dense',
+      'batch_matmul',
+      'conv2d_igemm_tf32',
+    ]) {
       expect(getTemplate(name).name).toBe(name);
     }
   });
@@ -44,9 +62,11 @@ describe('template registry', () => {
     const withTc = templatesFor(conv, { tensorCore: true }).map((t) => t.name);
     expect(plain).toEqual(['conv2d_direct', 'conv2d_igemm']);
     expect(withTc).toContain('conv2d_igemm_tf32');
-    expect(templatesFor(conv, { tensorCore: true }).filter((t) => t.tensorCore).map((t) => t.name)).toEqual([
-      'conv2d_igemm_tf32',
-    ]);
+    expect(
+      templatesFor(conv, { tensorCore: true })
+        .filter((t) => t.tensorCore)
+        .map((t) => t.name),
+    ).toEqual(['conv2d_igemm_tf32']);
   });
 
   it('the depthwise template applies to depthwise convs only', () => {
@@ -58,7 +78,9 @@ describe('template registry', () => {
 
   it('templatesFor matches the op', () => {
     expect(templatesFor(denseWorkload({ m: 1, n: 10, k: 10 })).map((t) => t.name)).toEqual(['dense']);
-    expect(templatesFor(batchMatmulWorkload({ b: 2, m: 4, n: 4, k: 4 })).map((t) => t.name)).toEqual(['batch_matmul']);
+    expect(templatesFor(batchMatmulWorkload({ b: 2, m: 4, n: 4, k: 4 })).map((t) => t.name)).toEqual([
+      'batch_matmul',
+    ]);
   });
 
   it('defaultTemplateFor picks an applicable, non-tensor-core template for every shape', () => {

@@ -67,17 +67,33 @@ describe('constraints checked before compiling', () => {
   });
 
   it('rejects more shared memory than the opt-in limit', () => {
-    const c = directConfig({ tile_rc: [1, 64], tile_y: [1, 1, 4, 14], tile_x: [1, 1, 8, 7], tile_k: [16, 1, 4, 1], unroll_explicit: false });
+    const c = directConfig({
+      tile_rc: [1, 64],
+      tile_y: [1, 1, 4, 14],
+      tile_x: [1, 1, 8, 7],
+      tile_k: [16, 1, 4, 1],
+      unroll_explicit: false,
+    });
     expect(space.invalidReason(c)).toMatch(/bytes of shared memory per block, more than/);
   });
 
   it('rejects register tiles that would spill', () => {
-    const c = directConfig({ tile_k: [1, 1, 4, 16], tile_y: [1, 1, 4, 14], tile_x: [1, 1, 8, 7], unroll_explicit: false });
+    const c = directConfig({
+      tile_k: [1, 1, 4, 16],
+      tile_y: [1, 1, 4, 14],
+      tile_x: [1, 1, 8, 7],
+      unroll_explicit: false,
+    });
     expect(space.invalidReason(c)).toMatch(/registers/);
   });
 
   it('rejects blocks of fewer than 32 threads when the output allows more', () => {
-    const c = directConfig({ tile_k: [16, 1, 1, 4], tile_y: [14, 1, 2, 2], tile_x: [14, 1, 2, 2], unroll_explicit: false });
+    const c = directConfig({
+      tile_k: [16, 1, 1, 4],
+      tile_y: [14, 1, 2, 2],
+      tile_x: [14, 1, 2, 2],
+      unroll_explicit: false,
+    });
     expect(space.invalidReason(c)).toMatch(/fewer than 32/);
   });
 
@@ -93,7 +109,18 @@ describe('constraints checked before compiling', () => {
   it('rejects a GEMM split-K beyond the reduction and vector loads where k is unaligned', () => {
     const dense = getTemplate('dense');
     const w = denseWorkload({ m: 1, n: 64, k: 64 });
-    const c = { bm: 1, bn: 64, bk: 64, tm: 1, tn: 1, warp_m: 1, split_k: 2, vec: true, double_buffer: false, unroll: 4 };
+    const c = {
+      bm: 1,
+      bn: 64,
+      bk: 64,
+      tm: 1,
+      tn: 1,
+      warp_m: 1,
+      split_k: 2,
+      vec: true,
+      double_buffer: false,
+      unroll: 4,
+    };
     expect(dense.space(w, device).invalidReason(c)).toMatch(/split-K 2 exceeds/);
     const odd = denseWorkload({ m: 1, n: 64, k: 50 });
     expect(dense.space(odd, device).knobs.map((k) => k.name)).not.toContain('vec');
@@ -145,7 +172,18 @@ describe('kernel models', () => {
 
   it('padded tiles count the work they waste', () => {
     const w = denseWorkload({ m: 65, n: 64, k: 64 });
-    const c = { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4, warp_m: 4, split_k: 1, vec: true, double_buffer: true, unroll: 16 };
+    const c = {
+      bm: 64,
+      bn: 64,
+      bk: 16,
+      tm: 4,
+      tn: 4,
+      warp_m: 4,
+      split_k: 1,
+      vec: true,
+      double_buffer: true,
+      unroll: 16,
+    };
     const m = dense.generate(w, c, device).model;
     expect(m.flops).toBe(2 * 128 * 64 * 64);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIM_DEVICE_INFO } from '../../src/gpu/sim/index.js';
 import type { KernelSource } from '../../src/gpu/types.js';
-import { kernelArgs, workloadKey, type Workload } from '../../src/ops/index.js';
+import { kernelArgs, type Workload, workloadKey } from '../../src/ops/index.js';
 import type { Config } from '../../src/space/index.js';
 import { TEMPLATES, type Template, templatesFor } from '../../src/templates/index.js';
 import { Rng } from '../../src/util/rng.js';
@@ -46,28 +46,37 @@ describe.each(ODD_SHAPES.concat(ALL_SHAPES.filter((s) => s.name.startsWith('laye
       for (const t of templates) expect(t.op).toBe(w.op);
     });
 
-    it.each(templates.map((t) => [t.name, t] as const))('%s: default config is valid and generates', (_n, t) => {
-      const space = t.space(w, device);
-      const config = t.defaultConfig(w, device);
-      expect(space.invalidReason(config)).toBeNull();
-      checkSource(t, w, config, t.generate(w, config, device));
-    });
-
-    it.each(templates.map((t) => [t.name, t] as const))(`%s: ${SAMPLES} sampled configs generate`, (_n, t) => {
-      const space = t.space(w, device);
-      const rng = new Rng(42);
-      for (let i = 0; i < SAMPLES; i++) {
-        const config = space.sample(rng);
+    it.each(templates.map((t) => [t.name, t] as const))(
+      '%s: default config is valid and generates',
+      (_n, t) => {
+        const space = t.space(w, device);
+        const config = t.defaultConfig(w, device);
+        expect(space.invalidReason(config)).toBeNull();
         checkSource(t, w, config, t.generate(w, config, device));
-      }
-    });
+      },
+    );
+
+    it.each(templates.map((t) => [t.name, t] as const))(
+      `%s: ${SAMPLES} sampled configs generate`,
+      (_n, t) => {
+        const space = t.space(w, device);
+        const rng = new Rng(42);
+        for (let i = 0; i < SAMPLES; i++) {
+          const config = space.sample(rng);
+          checkSource(t, w, config, t.generate(w, config, device));
+        }
+      },
+    );
   },
 );
 
 describe('template registry coverage', () => {
   it('every template applies to some shape of the grid', () => {
     for (const t of TEMPLATES) {
-      expect(ALL_SHAPES.some(({ w }) => t.op === w.op && t.applies(w)), t.name).toBe(true);
+      expect(
+        ALL_SHAPES.some(({ w }) => t.op === w.op && t.applies(w)),
+        t.name,
+      ).toBe(true);
     }
   });
 });

@@ -8,8 +8,8 @@ import type { DeviceInfo } from '../../gpu/types.js';
 import { formatWorkload, parseWorkload, SHAPE_OPS, workloadKey } from '../../ops/index.js';
 import type { Config } from '../../space/index.js';
 import { templatesFor } from '../../templates/index.js';
-import { emit, table } from '../output.js';
 import { deviceOption, jsonOption } from '../options.js';
+import { emit, table } from '../output.js';
 
 /** Spaces up to this many raw points are counted exactly; larger ones are estimated by sampling. */
 const EXACT_LIMIT = 200_000;
@@ -81,11 +81,17 @@ export function register(program: Command): void {
     .addOption(deviceOption())
     .addOption(new Option('--tensor-core', 'include TF32 tensor-core templates (numerics differ from fp32)'))
     .addOption(jsonOption())
-    .action(async (op: string, shape: string[], opts: { device: DeviceChoice; tensorCore?: boolean; json?: boolean }) => {
-      const probe = await probeDevices(opts.device);
-      const device = probe.devices[0];
-      if (!device) throw new Error(`backend ${probe.backend} reported no device`);
-      const report = spaceReport(op, shape.join(','), device, opts.tensorCore ?? false);
-      emit(report, opts, () => render(report));
-    });
+    .action(
+      async (
+        op: string,
+        shape: string[],
+        opts: { device: DeviceChoice; tensorCore?: boolean; json?: boolean },
+      ) => {
+        const probe = await probeDevices(opts.device);
+        const device = probe.devices[0];
+        if (!device) throw new Error(`backend ${probe.backend} reported no device`);
+        const report = spaceReport(op, shape.join(','), device, opts.tensorCore ?? false);
+        emit(report, opts, () => render(report));
+      },
+    );
 }

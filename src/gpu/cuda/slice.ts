@@ -30,7 +30,7 @@ export interface SliceHandles {
 export class CudaSlice implements SliceContext {
   private readonly res: SliceResources;
   private closed = false;
-  private hold: HoldKernel | undefined;
+  private readonly hold: HoldKernel;
 
   constructor(
     private readonly driver: CudaDriver,
@@ -40,6 +40,10 @@ export class CudaSlice implements SliceContext {
     private readonly onClose: (slice: CudaSlice) => void,
   ) {
     this.res = new SliceResources(driver);
+    // Loaded now, not on the first timing: a module load can wait for the whole device, which
+    // would serialize slices whose kernels are already running.
+    this.hold = loadHoldKernel(this.enter());
+    this.res.kernels.add(this.hold);
   }
 
   load(binary: KernelBinary, kernel: KernelSource): LoadedKernel {
@@ -133,21 +137,12 @@ export class CudaSlice implements SliceContext {
     const scratch = flushL2 ? this.res.l2Scratch(this.device.l2Bytes) : undefined;
     const events = this.res.takeEvents(timingEventCount(count, flushL2), () => this.createEvent());
     try {
-      const timed = enqueueTimed(launch, count, events, scratch, this.holdKernel());
+      const timed = enqueueTimed(launch, count, events, scratch, this.hold);
       await this.waitFor(timed.last, timeoutMs, `${count} launches of ${source.entry} on ${this.slice.id}`);
       return timed.meanMs();
     } finally {
       this.res.returnEvents(events);
     }
-  }
-
-  /** Loaded on first use into this slice's context; unloaded with the slice's modules. */
-  private holdKernel(): HoldKernel {
-    if (!this.hold) {
-      this.hold = loadHoldKernel(this.enter());
-      this.res.kernels.add(this.hold);
-    }
-    return this.hold;
   }
 
   memInfo(): { free: number; total: number } {

@@ -1,7 +1,8 @@
 /**
  * Model-guided search (AutoTVM's XGBTuner, Ansor's evolutionary search): a random forest learns
- * config features -> relative speed from the trials (and from transfer points), simulated
- * annealing explores its predictions from the best known configs plus random starts, and each
+ * config features -> relative speed from the trials (and from transfer points); an evolutionary
+ * search (or simulated annealing) over its optimistic predictions (mean + κ × spread across the
+ * trees) starts from the best measured configs, the best transferred ones and random ones; each
  * batch is the best predicted, kept diverse, with an ε share of random configs. Before there is
  * enough to learn from, it searches at random.
  */
@@ -29,8 +30,6 @@ export interface ModelOptions {
   walkers?: number;
   /** Fastest transferred configs (valid here) among the starting points. */
   transferStarts?: number;
-  /** Random configs scored by the model per proposal; the best join the starting points. */
-  screen?: number;
   /** Annealing steps per proposal. */
   steps?: number;
   temperature?: readonly [number, number];
@@ -62,7 +61,6 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
   const temperature = options.temperature ?? [0.2, 0];
   const explorer = options.explorer ?? 'evolution';
   const kappa = options.kappa ?? 1;
-  const screen = options.screen ?? 0;
   const transferStarts = options.transferStarts ?? Math.ceil(walkers / 6);
   const generations = options.generations ?? 4;
   const children = options.children ?? 128;
@@ -97,7 +95,7 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
     return model.trained;
   }
 
-  function startingPoints(ctx: SearchContext, score: (configs: Config[]) => number[]): Config[] {
+  function startingPoints(ctx: SearchContext): Config[] {
     const measured = ctx.history.filter((t) => Number.isFinite(t.cost)).sort((a, b) => a.cost - b.cost);
     const transferred = prior
       .filter((p): p is PriorPoint & { config: Config } => p.config !== undefined && Number.isFinite(p.cost))
@@ -106,12 +104,8 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       ...measured.slice(0, Math.ceil(walkers / 3)).map((t) => t.config),
       ...transferred.slice(0, transferStarts).map((p) => p.config),
     ];
-    // Random configs screened by the model fill the rest: scoring is cheap next to measuring, and
-    // it lets the search jump to regions the history has not touched.
-    const pool = Array.from({ length: Math.max(screen, walkers - starts.length) }, () => ctx.space.sample(ctx.rng));
-    const scores = score(pool);
-    const ranked = pool.map((config, i) => ({ config, s: scores[i] ?? 0 })).sort((a, b) => b.s - a.s);
-    for (const { config } of ranked.slice(0, walkers - starts.length)) starts.push(config);
+    // Random starts keep regions the history has not touched within reach.
+    while (starts.length < walkers) starts.push(ctx.space.sample(ctx.rng));
     return starts;
   }
 
@@ -125,8 +119,10 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
 
       const explore = Math.min(n, Math.floor(n * epsilon + rng.next()));
       const score = (configs: Config[]) =>
-        model.predictSpread(configs.map((c) => [...space.features(c), ...context])).map((p) => p.mean + kappa * p.std);
-      const common = { space, rng, score, starts: startingPoints(ctx, score), exclude: ctx.measuredKeys };
+        model
+          .predictSpread(configs.map((c) => [...space.features(c), ...context]))
+          .map((p) => p.mean + kappa * p.std);
+      const common = { space, rng, score, starts: startingPoints(ctx), exclude: ctx.measuredKeys };
       const ranked =
         explorer === 'evolution'
           ? evolve({ ...common, generations, children, crossoverRate: 0.5 })
@@ -137,6 +133,7 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       for (const c of chosen) taken.add(space.key(c));
       return [...chosen, ...sampleUnmeasured(space, rng, n - chosen.length, taken)];
     },
+    // The forest is refitted lazily, at the next proposal, on the whole history.
     update: () => {},
   };
 }
