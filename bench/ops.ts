@@ -6,8 +6,8 @@
  * Usage: node bench/ops.js [--device cuda|sim] [--out DIR] [--configs 500] [--only ab]
  */
 import { fileURLToPath } from 'node:url';
-import { type MpsDaemon, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../src/gpu/mps.js';
 import type { DeviceChoice } from '../src/gpu/device.js';
+import { type MpsDaemon, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../src/gpu/mps.js';
 import type { DeviceInfo } from '../src/gpu/types.js';
 import { MeasureSession } from '../src/measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureOptions } from '../src/measure/types.js';
@@ -22,7 +22,7 @@ import {
   workloadKey,
 } from '../src/ops/index.js';
 import type { Config } from '../src/space/types.js';
-import { referenceKernel, type Template, TEMPLATES, templatesFor } from '../src/templates/index.js';
+import { referenceKernel, TEMPLATES, type Template, templatesFor } from '../src/templates/index.js';
 import { Rng } from '../src/util/rng.js';
 import { geomean } from '../src/util/stats.js';
 import { runPythonPeer } from './lib/peer.js';
@@ -38,12 +38,30 @@ let card: DeviceInfo | undefined;
 
 /** Odd shapes: 7x7 images, 3 input channels, stride 2, 1x1, dilation, groups, no tile multiples. */
 const ODD_SHAPES: Workload[] = [
-  conv2dWorkload({ n: 1, c: 3, h: 31, w: 29, k: 17, r: 7, s: 7, strideH: 2, strideW: 2, padH: 3, padW: 3 }, { bias: true, activation: 'relu' }),
-  conv2dWorkload({ n: 2, c: 64, h: 7, w: 7, k: 96, r: 3, s: 3, padH: 1, padW: 1 }, { bias: true, residual: true, activation: 'relu' }),
-  conv2dWorkload({ n: 1, c: 48, h: 15, w: 15, k: 40, r: 1, s: 1, strideH: 2, strideW: 2 }, { bnScaleShift: true }),
-  conv2dWorkload({ n: 1, c: 32, h: 20, w: 20, k: 32, r: 3, s: 3, padH: 2, padW: 2, dilationH: 2, dilationW: 2, groups: 2 }, { activation: 'relu6' }),
-  conv2dWorkload({ n: 1, c: 40, h: 19, w: 19, k: 40, r: 3, s: 3, padH: 1, padW: 1, groups: 40 }, { bias: true, activation: 'relu6' }),
-  conv2dWorkload({ n: 1, c: 24, h: 28, w: 28, k: 24, r: 3, s: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 24 }, {}),
+  conv2dWorkload(
+    { n: 1, c: 3, h: 31, w: 29, k: 17, r: 7, s: 7, strideH: 2, strideW: 2, padH: 3, padW: 3 },
+    { bias: true, activation: 'relu' },
+  ),
+  conv2dWorkload(
+    { n: 2, c: 64, h: 7, w: 7, k: 96, r: 3, s: 3, padH: 1, padW: 1 },
+    { bias: true, residual: true, activation: 'relu' },
+  ),
+  conv2dWorkload(
+    { n: 1, c: 48, h: 15, w: 15, k: 40, r: 1, s: 1, strideH: 2, strideW: 2 },
+    { bnScaleShift: true },
+  ),
+  conv2dWorkload(
+    { n: 1, c: 32, h: 20, w: 20, k: 32, r: 3, s: 3, padH: 2, padW: 2, dilationH: 2, dilationW: 2, groups: 2 },
+    { activation: 'relu6' },
+  ),
+  conv2dWorkload(
+    { n: 1, c: 40, h: 19, w: 19, k: 40, r: 3, s: 3, padH: 1, padW: 1, groups: 40 },
+    { bias: true, activation: 'relu6' },
+  ),
+  conv2dWorkload(
+    { n: 1, c: 24, h: 28, w: 28, k: 24, r: 3, s: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, groups: 24 },
+    {},
+  ),
   denseWorkload({ m: 1, n: 1000, k: 512 }, { bias: true }),
   denseWorkload({ m: 7, n: 33, k: 65 }, { bias: true, residual: true, activation: 'relu' }),
   batchMatmulWorkload({ b: 12, m: 128, n: 128, k: 64, transB: true }),
@@ -77,7 +95,9 @@ async function sectionA(): Promise<void> {
   const s = await MeasureSession.open({ device, mechanism: 'exclusive', slices: 1, percent: 100 });
   card ??= s.device;
   const dev = s.device;
-  const rows: (string | number)[][] = [['template', 'shapes', 'configs', 'ok', 'wrong', 'compile', 'resources', 'fault', 'timeout']];
+  const rows: (string | number)[][] = [
+    ['template', 'shapes', 'configs', 'ok', 'wrong', 'compile', 'resources', 'fault', 'timeout'],
+  ];
   const data: unknown[] = [];
   try {
     for (const t of TEMPLATES) {
@@ -88,15 +108,39 @@ async function sectionA(): Promise<void> {
       );
       const results = await s.measure(inputs, timing({ warmup: 0, number: 1, repeat: 1 }));
       const count = (k: string) => results.filter((r) => (r.result.ok ? 'ok' : r.result.kind) === k).length;
-      rows.push([t.name, shapes.length, results.length, count('ok'), count('wrong'), count('compile'), count('resources'), count('fault'), count('timeout')]);
-      const failures = results.filter((r) => !r.result.ok).slice(0, 5).map((r) => ({ id: r.id, result: r.result }));
-      data.push({ template: t.name, configs: results.length, ok: count('ok'), wrong: count('wrong'), failures });
+      rows.push([
+        t.name,
+        shapes.length,
+        results.length,
+        count('ok'),
+        count('wrong'),
+        count('compile'),
+        count('resources'),
+        count('fault'),
+        count('timeout'),
+      ]);
+      const failures = results
+        .filter((r) => !r.result.ok)
+        .slice(0, 5)
+        .map((r) => ({ id: r.id, result: r.result }));
+      data.push({
+        template: t.name,
+        configs: results.length,
+        ok: count('ok'),
+        wrong: count('wrong'),
+        failures,
+      });
     }
   } finally {
     await s.close();
   }
   json.a = data;
-  out.push('## a) correctness: random valid configs of every template over odd shapes, checked against the reference kernel', '', mdTable(rows), '');
+  out.push(
+    '## a) correctness: random valid configs of every template over odd shapes, checked against the reference kernel',
+    '',
+    mdTable(rows),
+    '',
+  );
 }
 
 interface PeerResults {
@@ -111,7 +155,13 @@ async function tuneResnet(dev: DeviceInfo, share: 100 | 25, mps: MpsDaemon | und
   const s =
     share === 100
       ? await MeasureSession.open({ device, mechanism: 'exclusive', slices: 1, percent: 100 })
-      : await MeasureSession.open({ device, mechanism: 'mps', slices: 4, percent: 25, ...(mps ? { mpsDirs: { pipeDir: mps.pipeDir, logDir: mps.logDir } } : {}) });
+      : await MeasureSession.open({
+          device,
+          mechanism: 'mps',
+          slices: 4,
+          percent: 25,
+          ...(mps ? { mpsDirs: { pipeDir: mps.pipeDir, logDir: mps.logDir } } : {}),
+        });
   card ??= s.device;
   const best: { ms: number; template: string; valid: number; sms: number }[] = [];
   try {
@@ -127,10 +177,13 @@ async function tuneResnet(dev: DeviceInfo, share: 100 | 25, mps: MpsDaemon | und
       for (const r of results) {
         if (!r.result.ok) continue;
         b.valid++;
-        if (r.result.medianMs < b.ms) b = { ...b, ms: r.result.medianMs, template: r.id.split('|')[0] ?? '-' };
+        if (r.result.medianMs < b.ms)
+          b = { ...b, ms: r.result.medianMs, template: r.id.split('|')[0] ?? '-' };
       }
       best.push(b);
-      process.stderr.write(`resnet18 ${mw.name} @${share}%: best ${fmt(b.ms)} ms (${b.template}, ${b.valid} valid)\n`);
+      process.stderr.write(
+        `resnet18 ${mw.name} @${share}%: best ${fmt(b.ms)} ms (${b.template}, ${b.valid} valid)\n`,
+      );
     }
   } finally {
     await s.close();
@@ -162,7 +215,17 @@ async function sectionB(): Promise<void> {
     }
   }
   const rows: (string | number)[][] = [
-    ['workload', 'GFLOP', 'ours 100% ms', 'cuDNN 100% ms', 'x (cuDNN/ours)', 'ours 25% ms', 'cuDNN 25% ms', 'x (cuDNN/ours)', 'best template 100% / 25%'],
+    [
+      'workload',
+      'GFLOP',
+      'ours 100% ms',
+      'cuDNN 100% ms',
+      'x (cuDNN/ours)',
+      'ours 25% ms',
+      'cuDNN 25% ms',
+      'x (cuDNN/ours)',
+      'best template 100% / 25%',
+    ],
   ];
   const r100: number[] = [];
   const r25: number[] = [];
@@ -173,10 +236,28 @@ async function sectionB(): Promise<void> {
     const tb = torch25?.results[i]?.conv_ms ?? Number.NaN;
     if (a && Number.isFinite(ta)) r100.push(ta / a.ms);
     if (b && Number.isFinite(tb)) r25.push(tb / b.ms);
-    rows.push([mw.name, fmt(workloadFlops(mw.workload) / 1e9), fmt(a?.ms ?? Number.NaN), fmt(ta), fmt(ta / (a?.ms ?? Number.NaN)), fmt(b?.ms ?? Number.NaN), fmt(tb), fmt(tb / (b?.ms ?? Number.NaN)), `${a?.template} / ${b?.template}`]);
+    rows.push([
+      mw.name,
+      fmt(workloadFlops(mw.workload) / 1e9),
+      fmt(a?.ms ?? Number.NaN),
+      fmt(ta),
+      fmt(ta / (a?.ms ?? Number.NaN)),
+      fmt(b?.ms ?? Number.NaN),
+      fmt(tb),
+      fmt(tb / (b?.ms ?? Number.NaN)),
+      `${a?.template} / ${b?.template}`,
+    ]);
   });
   rows.push(['geomean', '', '', '', fmt(geomean(r100)), '', '', fmt(geomean(r25)), '']);
-  json.b = { ours100, ours25, torch100, torch25, keys: RESNET18_WORKLOADS.map((m) => workloadKey(m.workload)), geomean100: geomean(r100), geomean25: geomean(r25) };
+  json.b = {
+    ours100,
+    ours25,
+    torch100,
+    torch25,
+    keys: RESNET18_WORKLOADS.map((m) => workloadKey(m.workload)),
+    geomean100: geomean(r100),
+    geomean25: geomean(r25),
+  };
   out.push(
     `## b) ResNet-18 (batch 1): best of ${perWorkload} random configs against cuDNN/cuBLAS`,
     '',

@@ -14,7 +14,7 @@ import { Builder } from '../src/measure/builder.js';
 import { MeasureSession, type Prepared } from '../src/measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureOptions } from '../src/measure/types.js';
 import { median } from '../src/util/stats.js';
-import { faultKernel, fmaReference, fmaVariant, hangKernel, type FmaShape } from './lib/kernels.js';
+import { type FmaShape, faultKernel, fmaReference, fmaVariant, hangKernel } from './lib/kernels.js';
 import { argValue, cardLine, fmt, mdTable, today, writeOut } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
@@ -41,7 +41,9 @@ async function open(mechanism: SliceMechanism, slices: number, percent: number):
 }
 
 async function sectionA(): Promise<void> {
-  const rows: (string | number)[][] = [['mechanism', 'share %', 'SMs granted', 'median ms', 'x vs 100%', 'ideal x (SMs)']];
+  const rows: (string | number)[][] = [
+    ['mechanism', 'share %', 'SMs granted', 'median ms', 'x vs 100%', 'ideal x (SMs)'],
+  ];
   const data: unknown[] = [];
   for (const mechanism of ['green', 'mps'] as const) {
     let full = 0;
@@ -49,7 +51,10 @@ async function sectionA(): Promise<void> {
     for (const percent of [100, 50, 25, 10]) {
       const s = await open(mechanism, 1, percent);
       try {
-        const [m] = await s.measure([input(big, 2)], opts({ warmup: 3, number: 3, repeat: 7, timeoutMs: 5000 }));
+        const [m] = await s.measure(
+          [input(big, 2)],
+          opts({ warmup: 3, number: 3, repeat: 7, timeoutMs: 5000 }),
+        );
         const ms = m?.result.ok ? m.result.medianMs : Number.NaN;
         const sms = m?.slice.sms ?? 0;
         if (percent === 100) [full, fullSms] = [ms, sms];
@@ -66,7 +71,15 @@ async function sectionA(): Promise<void> {
 
 async function sectionB(): Promise<void> {
   const rows: (string | number)[][] = [
-    ['mechanism', 'SMs per slice', 'one alone: wall ms', 'four together: wall ms', 'together / alone', 'kernel ms alone', 'kernel ms together (median of 4)'],
+    [
+      'mechanism',
+      'SMs per slice',
+      'one alone: wall ms',
+      'four together: wall ms',
+      'together / alone',
+      'kernel ms alone',
+      'kernel ms together (median of 4)',
+    ],
   ];
   const data: unknown[] = [];
   const o = opts({ warmup: 2, number: 10, repeat: 10, timeoutMs: 10_000 });
@@ -81,23 +94,49 @@ async function sectionB(): Promise<void> {
       const [alone] = await s.pool.measure([{ ...item, id: 'alone' }], o);
       const aloneWall = performance.now() - t;
       t = performance.now();
-      const together = await s.pool.measure([0, 1, 2, 3].map((i) => ({ ...item, id: `t${i}` })), o);
+      const together = await s.pool.measure(
+        [0, 1, 2, 3].map((i) => ({ ...item, id: `t${i}` })),
+        o,
+      );
       const togetherWall = performance.now() - t;
       const kernelAlone = alone?.result.ok ? alone.result.medianMs : Number.NaN;
       const kernelTogether = median(together.map((r) => (r.result.ok ? r.result.medianMs : Number.NaN)));
       const servers = new Set(together.map((r) => r.slice.id)).size;
-      rows.push([mechanism, alone?.slice.sms ?? 0, fmt(aloneWall), fmt(togetherWall), fmt(togetherWall / aloneWall), fmt(kernelAlone), fmt(kernelTogether)]);
-      data.push({ mechanism, sms: alone?.slice.sms, aloneWall, togetherWall, kernelAlone, kernelTogether, servers });
+      rows.push([
+        mechanism,
+        alone?.slice.sms ?? 0,
+        fmt(aloneWall),
+        fmt(togetherWall),
+        fmt(togetherWall / aloneWall),
+        fmt(kernelAlone),
+        fmt(kernelTogether),
+      ]);
+      data.push({
+        mechanism,
+        sms: alone?.slice.sms,
+        aloneWall,
+        togetherWall,
+        kernelAlone,
+        kernelTogether,
+        servers,
+      });
     } finally {
       await s.close();
     }
   }
   json.b = data;
-  out.push('## b) four 25% slices together against one alone (same kernel, 120 launches each)', '', mdTable(rows), '');
+  out.push(
+    '## b) four 25% slices together against one alone (same kernel, 120 launches each)',
+    '',
+    mdTable(rows),
+    '',
+  );
 }
 
 async function sectionC(): Promise<void> {
-  const rows: (string | number)[][] = [['mechanism', 'valid', 'fault', 'timeout', 'other', 'wall s', 'runner restarts', 'isolated reruns']];
+  const rows: (string | number)[][] = [
+    ['mechanism', 'valid', 'fault', 'timeout', 'other', 'wall s', 'runner restarts', 'isolated reruns'],
+  ];
   const data: unknown[] = [];
   for (const mechanism of ['green', 'mps'] as const) {
     const s = await open(mechanism, 4, 25);
@@ -112,14 +151,35 @@ async function sectionC(): Promise<void> {
       const count = (k: string) => kinds.filter((x) => x === k).length;
       const other = kinds.length - count('ok') - count('fault') - count('timeout');
       const { restarts, isolatedReruns } = s.pool.stats;
-      rows.push([mechanism, count('ok'), count('fault'), count('timeout'), other, fmt(wall), restarts, isolatedReruns]);
-      data.push({ mechanism, kinds, wall, stats: s.pool.stats, faultResult: results.find((r) => r.id === 'fault')?.result, hangResult: results.find((r) => r.id === 'hang')?.result });
+      rows.push([
+        mechanism,
+        count('ok'),
+        count('fault'),
+        count('timeout'),
+        other,
+        fmt(wall),
+        restarts,
+        isolatedReruns,
+      ]);
+      data.push({
+        mechanism,
+        kinds,
+        wall,
+        stats: s.pool.stats,
+        faultResult: results.find((r) => r.id === 'fault')?.result,
+        hangResult: results.find((r) => r.id === 'hang')?.result,
+      });
     } finally {
       await s.close();
     }
   }
   json.c = data;
-  out.push('## c) 50 correct kernels + 1 illegal address + 1 endless loop, 4 slices of 25%', '', mdTable(rows), '');
+  out.push(
+    '## c) 50 correct kernels + 1 illegal address + 1 endless loop, 4 slices of 25%',
+    '',
+    mdTable(rows),
+    '',
+  );
 }
 
 async function sectionD(): Promise<void> {
@@ -129,7 +189,9 @@ async function sectionD(): Promise<void> {
   const data: unknown[] = [];
   for (const workers of [1, 4, 16]) {
     const b = new Builder({ backend, arch, workers });
-    const kernels = Array.from({ length: 64 }, (_, i) => fmaVariant({ elements: 65536 + workers, iters: 512 + i }, i));
+    const kernels = Array.from({ length: 64 }, (_, i) =>
+      fmaVariant({ elements: 65536 + workers, iters: 512 + i }, i),
+    );
     await b.build([fmaVariant(small, 0)]); // start-up (NVRTC load) out of the timing
     const t = performance.now();
     const r = await b.build(kernels);
@@ -140,7 +202,12 @@ async function sectionD(): Promise<void> {
     data.push({ workers, ok, wall, perSecond: ok / wall });
   }
   json.d = data;
-  out.push(`## d) compile throughput (NVRTC to CUBIN, ${availableParallelism()} CPU cores)`, '', mdTable(rows), '');
+  out.push(
+    `## d) compile throughput (NVRTC to CUBIN, ${availableParallelism()} CPU cores)`,
+    '',
+    mdTable(rows),
+    '',
+  );
 }
 
 async function sectionE(): Promise<void> {
@@ -149,7 +216,9 @@ async function sectionE(): Promise<void> {
     const o = opts({ warmup: 0, number: 1, repeat: 1, timeoutMs: 2000 });
     // Ten workloads (different sizes) so buffers are allocated and freed as the runner moves on.
     const shapes = Array.from({ length: 10 }, (_, i) => ({ elements: 32768 * (i + 1), iters: 64 }));
-    const prepared = await s.prepare(shapes.flatMap((sh) => Array.from({ length: 10 }, (_, v) => input(sh, v, `${sh.elements}.${v}`))));
+    const prepared = await s.prepare(
+      shapes.flatMap((sh) => Array.from({ length: 10 }, (_, v) => input(sh, v, `${sh.elements}.${v}`))),
+    );
     const items = prepared.flatMap((p) => (p.ok ? [p.item] : []));
     const run = async (n: number, from: number) => {
       for (let i = 0; i < n; i++) {
@@ -178,7 +247,13 @@ async function sectionE(): Promise<void> {
   }
 }
 
-const all: Record<string, () => Promise<void>> = { a: sectionA, b: sectionB, c: sectionC, d: sectionD, e: sectionE };
+const all: Record<string, () => Promise<void>> = {
+  a: sectionA,
+  b: sectionB,
+  c: sectionC,
+  d: sectionD,
+  e: sectionE,
+};
 const started = new Date();
 for (const [key, fn] of Object.entries(all)) {
   if (!sections.includes(key)) continue;

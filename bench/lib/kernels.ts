@@ -48,7 +48,13 @@ function fmaBody(shape: FmaShape, unroll: number, entry: string, prelude = ''): 
 `;
 }
 
-function source(shape: FmaShape, entry: string, code: string, threads: number, behavior?: 'fault' | 'hang'): KernelSource {
+function source(
+  shape: FmaShape,
+  entry: string,
+  code: string,
+  threads: number,
+  behavior?: 'fault' | 'hang',
+): KernelSource {
   const flops = shape.elements * shape.iters * CHAINS * 2;
   return {
     entry,

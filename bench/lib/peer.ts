@@ -4,7 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function runPythonPeer<T>(script: string, input: unknown, env: Record<string, string> = {}, timeoutMs = 300_000): T {
+export function runPythonPeer<T>(
+  script: string,
+  input: unknown,
+  env: Record<string, string> = {},
+  timeoutMs = 300_000,
+): T {
   const dir = mkdtempSync(join(tmpdir(), 'slicetune-peer-'));
   const inPath = join(dir, 'in.json');
   const outPath = join(dir, 'out.json');

@@ -6,9 +6,11 @@ import type { DeviceInfo } from '../../src/gpu/types.js';
 export function mdTable(rows: readonly (readonly (string | number)[])[]): string {
   const [head, ...body] = rows.map((r) => r.map(String));
   if (!head) return '';
-  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((r) => `| ${r.join(' | ')} |`)].join(
-    '\n',
-  );
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...body.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 export function cardLine(device: DeviceInfo): string {

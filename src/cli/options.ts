@@ -15,7 +15,9 @@ export const deviceOption = () =>
 export const jsonOption = () => new Option('--json', 'print results as JSON');
 
 export const mechanismOption = (fallback: SliceMechanism) =>
-  new Option('--sharing <mechanism>', 'how the GPU is sliced').choices([...SLICE_MECHANISMS]).default(fallback);
+  new Option('--sharing <mechanism>', 'how the GPU is sliced')
+    .choices([...SLICE_MECHANISMS])
+    .default(fallback);
 
 export function parseShare(value: string): number {
   const n = Number(value);

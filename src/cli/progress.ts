@@ -35,7 +35,9 @@ export class TaskProgress {
       return {
         update: (p) => {
           const d = describe(p);
-          process.stderr.write(`${task}: ${p.trials}/${total} trials, best ${d.gflops} GFLOP/s, errors ${d.errors}\n`);
+          process.stderr.write(
+            `${task}: ${p.trials}/${total} trials, best ${d.gflops} GFLOP/s, errors ${d.errors}\n`,
+          );
         },
       };
     }

@@ -10,7 +10,9 @@ import { startWorker } from '../util/entry.js';
 import { hashOf } from '../util/hash.js';
 import type { CompileReply, CompileRequest } from './compile-worker.js';
 
-export type BuildOutcome = { ok: true; binary: KernelBinary } | { ok: false; message: string; log: string; compileMs: number };
+export type BuildOutcome =
+  | { ok: true; binary: KernelBinary }
+  | { ok: false; message: string; log: string; compileMs: number };
 
 export interface BuilderOptions {
   backend: BackendKind;
@@ -117,7 +119,13 @@ export class Builder {
   private onWorkerError(slot: Slot, e: Error): void {
     const id = slot.holding;
     if (id !== undefined) {
-      this.inFlight.get(id)?.({ id, ok: false, message: `compile worker crashed: ${e.message}`, log: '', compileMs: 0 });
+      this.inFlight.get(id)?.({
+        id,
+        ok: false,
+        message: `compile worker crashed: ${e.message}`,
+        log: '',
+        compileMs: 0,
+      });
       this.inFlight.delete(id);
     }
     const i = this.slots.indexOf(slot);

@@ -71,7 +71,8 @@ export class SlicePool {
     await Promise.all(processes.map((p) => p.start()));
     const servers: SliceServer[] = [];
     for (const p of processes) {
-      p.slices.forEach((slice, slot) => servers.push({ index: servers.length, slice, process: p, slot }));
+      for (const [slot, slice] of p.slices.entries())
+        servers.push({ index: servers.length, slice, process: p, slot });
     }
     const device = processes[0]?.device;
     if (!device) throw new SlicetuneError('INTERNAL', 'pool started without a device');
@@ -143,7 +144,9 @@ export class SlicePool {
   }
 
   private freeServers(): SliceServer[] {
-    return this.servers.filter((s) => !this.busy.has(s.index) && s.process.alive && !this.restarting.has(s.process));
+    return this.servers.filter(
+      (s) => !this.busy.has(s.index) && s.process.alive && !this.restarting.has(s.process),
+    );
   }
 
   private launch(job: Job, server: SliceServer): void {

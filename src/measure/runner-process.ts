@@ -76,7 +76,9 @@ export class RunnerProcess {
           resolve(msg.slices);
         } else if (msg.type === 'startup-error') {
           clearTimeout(timer);
-          reject(new SlicetuneError('SLICE_UNAVAILABLE', `runner could not start: ${msg.message} [${msg.code}]`));
+          reject(
+            new SlicetuneError('SLICE_UNAVAILABLE', `runner could not start: ${msg.message} [${msg.code}]`),
+          );
         }
       };
       child.on('message', onMessage);

@@ -3,8 +3,9 @@
  * its host sends. It is a separate process so that a faulting or hanging kernel takes down
  * only this process; the host's watchdog restarts it.
  */
-import { openBackend } from '../gpu/device.js';
+
 import type { GpuBackend, SliceContext } from '../gpu/backend.js';
+import { openBackend } from '../gpu/device.js';
 import type { HostMessage, RunnerConfig, RunnerMessage } from './protocol.js';
 import { SliceMeasurer } from './slice-measurer.js';
 
@@ -26,7 +27,12 @@ async function main(): Promise<void> {
     // Green slices of one process never overlap: the backend carves each from the SMs left.
     contexts = config.slices.map((spec) => backend.openSlice(spec));
     measurers = contexts.map((c) => new SliceMeasurer(c));
-    await send({ type: 'ready', device: backend.info, slices: contexts.map((c) => c.slice), pid: process.pid });
+    await send({
+      type: 'ready',
+      device: backend.info,
+      slices: contexts.map((c) => c.slice),
+      pid: process.pid,
+    });
   } catch (e) {
     const code = (e as { code?: string }).code ?? 'INTERNAL';
     await send({ type: 'startup-error', code, message: e instanceof Error ? e.message : String(e) });
@@ -39,7 +45,8 @@ async function main(): Promise<void> {
       const measurer = measurers[msg.slot];
       if (!measurer) throw new Error(`no slice in slot ${msg.slot}`);
       const start = performance.now();
-      const beat = (budgetMs: number) => process.send?.({ type: 'alive', slot: msg.slot, budgetMs } satisfies RunnerMessage);
+      const beat = (budgetMs: number) =>
+        process.send?.({ type: 'alive', slot: msg.slot, budgetMs } satisfies RunnerMessage);
       const { result, fatal } = await measurer.measure(msg.item, msg.options, beat);
       await send({
         type: 'result',

@@ -4,8 +4,9 @@
  * `prepare` compiles, `run` measures, so a client can compile its next batch while this one
  * is measured.
  */
-import { type DeviceChoice, probeDevices, resolveBackend } from '../gpu/device.js';
+
 import type { BackendOptions } from '../gpu/backend.js';
+import { type DeviceChoice, probeDevices, resolveBackend } from '../gpu/device.js';
 import { type MpsDaemon, type MpsDirs, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../gpu/mps.js';
 import type { BackendKind, DeviceInfo, KernelBinary, SliceMechanism } from '../gpu/types.js';
 import { Builder } from './builder.js';
@@ -81,11 +82,15 @@ export class MeasureSession {
     return inputs.map((input, i): Prepared => {
       const k = kernels[i];
       const r = references[i];
-      if (!k || !k.ok) {
+      if (!k?.ok) {
         const message = k ? `${k.message}\n${k.log}`.trim() : 'not built';
-        return { ok: false, id: input.id, result: { ok: false, kind: 'compile', message, compileMs: k?.compileMs ?? 0 } };
+        return {
+          ok: false,
+          id: input.id,
+          result: { ok: false, kind: 'compile', message, compileMs: k?.compileMs ?? 0 },
+        };
       }
-      if (!r || !r.ok) {
+      if (!r?.ok) {
         const message = `reference kernel did not compile: ${r ? r.message : 'not built'}`;
         return { ok: false, id: input.id, result: { ok: false, kind: 'compile', message, compileMs: 0 } };
       }
@@ -105,7 +110,11 @@ export class MeasureSession {
    * Measures prepared items (on `server` when given, else on any free slice). A binary already
    * measured on the same kind of slice is not measured again: its result is reused.
    */
-  async run(prepared: readonly Prepared[], options: MeasureOptions, server?: number): Promise<MeasuredItem[]> {
+  async run(
+    prepared: readonly Prepared[],
+    options: MeasureOptions,
+    server?: number,
+  ): Promise<MeasuredItem[]> {
     const nominal = this.pool.servers[server ?? 0]?.slice;
     if (!nominal) throw new Error('pool has no servers');
     const firstOfBinary = new Map<string, Promise<MeasuredItem>>();
@@ -117,7 +126,9 @@ export class MeasureSession {
       const same = firstOfBinary.get(key);
       if (same) return { ...(await same), id: p.item.id, runWallMs: 0 };
       const measured =
-        server === undefined ? this.pool.measure([p.item], options).then((r) => r[0] as MeasuredItem) : this.pool.measureOn(server, p.item, options);
+        server === undefined
+          ? this.pool.measure([p.item], options).then((r) => r[0] as MeasuredItem)
+          : this.pool.measureOn(server, p.item, options);
       firstOfBinary.set(key, measured);
       const m = await measured;
       this.measuredBinaries.set(key, m.result);
@@ -127,7 +138,11 @@ export class MeasureSession {
   }
 
   /** prepare + run. */
-  async measure(inputs: readonly MeasureInput[], options: MeasureOptions, server?: number): Promise<MeasuredItem[]> {
+  async measure(
+    inputs: readonly MeasureInput[],
+    options: MeasureOptions,
+    server?: number,
+  ): Promise<MeasuredItem[]> {
     return this.run(await this.prepare(inputs), options, server);
   }
 

@@ -48,7 +48,11 @@ export class SliceMeasurer {
    * `beat` is called before each GPU step with the longest that step may take, so the host's
    * watchdog can tell a slow kernel from a process that is stuck.
    */
-  async measure(item: RunnerItem, options: MeasureOptions, beat: (budgetMs: number) => void = () => {}): Promise<ItemOutcome> {
+  async measure(
+    item: RunnerItem,
+    options: MeasureOptions,
+    beat: (budgetMs: number) => void = () => {},
+  ): Promise<ItemOutcome> {
     const compileMs = item.binary.compileMs;
     const binaryHash = item.binary.hash;
     let loaded: LoadedKernel | undefined;
@@ -119,7 +123,8 @@ export class SliceMeasurer {
     const computes = item.kernel.computes;
     const found = this.workloads.find((w) => w.computes === computes);
     if (found) return found;
-    while (this.workloads.length >= RESIDENT_WORKLOADS) this.freeWorkload(this.workloads.shift() as WorkloadState);
+    while (this.workloads.length >= RESIDENT_WORKLOADS)
+      this.freeWorkload(this.workloads.shift() as WorkloadState);
     const state = this.allocate(item.reference);
     this.workloads.push(state);
     const ref = this.ctx.load(item.referenceBinary, item.reference);

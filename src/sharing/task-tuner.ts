@@ -6,9 +6,9 @@
  * other shares and of similar workloads.
  */
 import type { DeviceInfo, Slice } from '../gpu/types.js';
-import { toleranceFor } from '../ops/index.js';
 import type { MeasureSession } from '../measure/session.js';
 import type { MeasureOptions } from '../measure/types.js';
+import { toleranceFor } from '../ops/index.js';
 import type { RecordStore } from '../records/store.js';
 import type { Provenance, SliceKey, TuningRecord } from '../records/types.js';
 import { RECORD_FORMAT_VERSION } from '../records/types.js';
@@ -73,11 +73,18 @@ export async function tuneTask(o: TaskTuningOptions): Promise<TaskTuningResult> 
   const already: Trial[] = store
     .query({ taskKey: task.key, mechanism: sliceKey.mechanism, deviceName: device.name })
     .filter((r) => r.slice.sms === sliceKey.sms)
-    .map((r) => ({ config: r.config, configKey: r.configKey, cost: r.result.ok ? r.result.medianMs : Infinity, result: r.result }));
+    .map((r) => ({
+      config: r.config,
+      configKey: r.configKey,
+      cost: r.result.ok ? r.result.medianMs : Infinity,
+      result: r.result,
+    }));
 
   const prior = o.transfer
     ? transferPrior(
-        store.query({ template: task.template, deviceName: device.name }).filter((r) => !(r.taskKey === task.key && r.slice.sms === sliceKey.sms)),
+        store
+          .query({ template: task.template, deviceName: device.name })
+          .filter((r) => !(r.taskKey === task.key && r.slice.sms === sliceKey.sms)),
         space,
         { workloadKey: task.workloadKey, percent: o.percent, template: task.template },
       )

@@ -69,9 +69,15 @@ describe('waitUntil', () => {
   it('yields to other work while it polls, and resolves once done', async () => {
     let polls = 0;
     let otherWork = 0;
-    const timer = setInterval(() => otherWork++, 1);
+    let stop = false;
+    // Other work queued the same way (setImmediate) must run between polls.
+    const spin = () => {
+      otherWork++;
+      if (!stop) setImmediate(spin);
+    };
+    setImmediate(spin);
     await waitUntil(() => ++polls > 20, 10_000, 'test');
-    clearInterval(timer);
+    stop = true;
     expect(polls).toBe(21);
     expect(otherWork).toBeGreaterThan(0);
   });

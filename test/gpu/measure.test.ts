@@ -7,7 +7,11 @@ import { MeasureSession } from '../../src/measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureResult } from '../../src/measure/types.js';
 
 const shape = { elements: 65536, iters: 256 };
-const input = (kernel: KernelSource, id = kernel.entry): MeasureInput => ({ id, kernel, reference: fmaReference(shape) });
+const input = (kernel: KernelSource, id = kernel.entry): MeasureInput => ({
+  id,
+  kernel,
+  reference: fmaReference(shape),
+});
 const options = { ...DEFAULT_MEASURE_OPTIONS, timeoutMs: 1000 };
 const kindOf = (r: MeasureResult | undefined) => (r === undefined ? 'missing' : r.ok ? 'ok' : r.kind);
 const messageOf = (r: MeasureResult | undefined) => (r && !r.ok ? r.message : '');
@@ -15,7 +19,13 @@ const messageOf = (r: MeasureResult | undefined) => (r && !r.ok ? r.message : ''
 describe('measurement on the GPU (exclusive)', () => {
   let s: MeasureSession;
   before(async () => {
-    s = await MeasureSession.open({ device: 'cuda', mechanism: 'exclusive', slices: 1, percent: 100, compileWorkers: 4 });
+    s = await MeasureSession.open({
+      device: 'cuda',
+      mechanism: 'exclusive',
+      slices: 1,
+      percent: 100,
+      compileWorkers: 4,
+    });
   });
   after(async () => s.close());
 
@@ -29,7 +39,7 @@ describe('measurement on the GPU (exclusive)', () => {
     }
   });
 
-  it('a compile error is a `compile` failure that keeps NVRTC\'s log', async () => {
+  it("a compile error is a `compile` failure that keeps NVRTC's log", async () => {
     const k = fmaVariant(shape, 1);
     const broken = { ...k, code: k.code.replace('float s = 0.0f;', 'float s = undeclared_name;') };
     const [r] = await s.measure([input(broken)], options);
@@ -51,7 +61,10 @@ describe('measurement on the GPU (exclusive)', () => {
   });
 
   it('an illegal address is `fault`, an endless kernel is `timeout`, and the runner comes back', async () => {
-    const results = await s.measure([input(faultKernel(shape)), input(hangKernel(shape)), input(fmaVariant(shape, 4))], options);
+    const results = await s.measure(
+      [input(faultKernel(shape)), input(hangKernel(shape)), input(fmaVariant(shape, 4))],
+      options,
+    );
     assert.deepEqual(
       results.map((r) => kindOf(r.result)),
       ['fault', 'timeout', 'ok'],

@@ -6,7 +6,11 @@ import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureOptions } from 
 
 const shape = { elements: 8192, iters: 256 };
 const options: MeasureOptions = { ...DEFAULT_MEASURE_OPTIONS, repeat: 3, number: 3, timeoutMs: 300 };
-const input = (kernel: KernelSource): MeasureInput => ({ id: kernel.entry, kernel, reference: fmaReference(shape) });
+const input = (kernel: KernelSource): MeasureInput => ({
+  id: kernel.entry,
+  kernel,
+  reference: fmaReference(shape),
+});
 
 describe('measurement pool on the simulated GPU', () => {
   let session: MeasureSession | undefined;

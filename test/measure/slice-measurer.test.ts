@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { fmaReference, fmaVariant } from '../../bench/lib/kernels.js';
 import type { GpuBackend, SliceContext } from '../../src/gpu/backend.js';
 import { createSimBackend, createSimCompiler } from '../../src/gpu/sim/index.js';
 import type { KernelSource } from '../../src/gpu/types.js';
 import type { RunnerItem } from '../../src/measure/protocol.js';
 import { SliceMeasurer } from '../../src/measure/slice-measurer.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureOptions } from '../../src/measure/types.js';
-import { fmaReference, fmaVariant } from '../../bench/lib/kernels.js';
 
 const shape = { elements: 4096, iters: 64 };
 const options: MeasureOptions = { ...DEFAULT_MEASURE_OPTIONS, timeoutMs: 200 };

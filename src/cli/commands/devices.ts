@@ -1,8 +1,8 @@
 /** `slicetune devices`: the GPUs (or the simulated one) and which slice mechanisms work there. */
 import type { Command } from 'commander';
 import { type DeviceChoice, probeDevices } from '../../gpu/device.js';
-import { emit, table } from '../output.js';
 import { deviceOption, jsonOption } from '../options.js';
+import { emit, table } from '../output.js';
 
 export function register(program: Command): void {
   program

@@ -3,16 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { type DeviceChoice, probeDevices } from '../../gpu/device.js';
 import type { SliceMechanism } from '../../gpu/types.js';
-import { DEFAULT_MEASURE_OPTIONS } from '../../measure/types.js';
 import { MeasureSession } from '../../measure/session.js';
+import { DEFAULT_MEASURE_OPTIONS } from '../../measure/types.js';
 import { parseWorkload, workloadFlops } from '../../ops/index.js';
 import { RecordStore } from '../../records/store.js';
 import { STRATEGY_NAMES } from '../../search/strategies/index.js';
 import { tuneTask } from '../../sharing/task-tuner.js';
 import { makeTask, templatesFor } from '../../templates/index.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { emit, table } from '../output.js';
 import { deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
+import { emit, table } from '../output.js';
 import { TaskProgress } from '../progress.js';
 
 interface TuneOpOptions {
@@ -34,12 +34,24 @@ interface TuneOpOptions {
 export function register(program: Command): void {
   program
     .command('tune-op')
-    .description('tune one operator (e.g. conv2d n=1,c=64,h=56,w=56,k=64,r=3,s=3,pad=1) for a share of the GPU')
+    .description(
+      'tune one operator (e.g. conv2d n=1,c=64,h=56,w=56,k=64,r=3,s=3,pad=1) for a share of the GPU',
+    )
     .argument('<op>', 'conv2d | depthwise_conv2d | dense | batch_matmul')
     .argument('<shape...>', 'key=value pairs, see the README')
     .option('--share <percent>', 'share of the GPU to tune for', parseShare, 100)
-    .addOption(new Option('--sharing <mechanism>', 'slice mechanism (default: exclusive at 100%, else green, else mps)').choices(['exclusive', 'green', 'mps', 'timeslice']))
-    .option('--servers <n>', 'measurement servers (slices) to measure on at once', parsePositiveInt('--servers'), 1)
+    .addOption(
+      new Option(
+        '--sharing <mechanism>',
+        'slice mechanism (default: exclusive at 100%, else green, else mps)',
+      ).choices(['exclusive', 'green', 'mps', 'timeslice']),
+    )
+    .option(
+      '--servers <n>',
+      'measurement servers (slices) to measure on at once',
+      parsePositiveInt('--servers'),
+      1,
+    )
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--trials <n>', 'measurements per template', parsePositiveInt('--trials'), 64)
     .option('--batch <n>', 'configs per measured batch', parsePositiveInt('--batch'), 16)
@@ -56,7 +68,10 @@ export function register(program: Command): void {
         (t) => !opts.template || opts.template.includes(t.name),
       );
       if (templates.length === 0) {
-        throw new SlicetuneError('BAD_OPTION', `no template named ${opts.template?.join(', ')} applies to ${op}`);
+        throw new SlicetuneError(
+          'BAD_OPTION',
+          `no template named ${opts.template?.join(', ')} applies to ${op}`,
+        );
       }
       const probe = await probeDevices(opts.device);
       const mechanism = opts.sharing ?? defaultMechanism(opts.share, probe.mechanisms.green.supported);
@@ -95,8 +110,26 @@ export function register(program: Command): void {
           });
           const best = r.best?.cost ?? Number.POSITIVE_INFINITY;
           const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
-          rows.push([template.name, r.trialsUsed, r.trials.length, fmtMs(best), gflops(flops, best), errors, r.stopReason]);
-          results.push({ template: template.name, taskKey: task.key, best: r.best, trialsUsed: r.trialsUsed, known: r.trials.length, errors: r.errors, stopReason: r.stopReason, slice: r.slice, transferPoints: r.priorPoints });
+          rows.push([
+            template.name,
+            r.trialsUsed,
+            r.trials.length,
+            fmtMs(best),
+            gflops(flops, best),
+            errors,
+            r.stopReason,
+          ]);
+          results.push({
+            template: template.name,
+            taskKey: task.key,
+            best: r.best,
+            trialsUsed: r.trialsUsed,
+            known: r.trials.length,
+            errors: r.errors,
+            stopReason: r.stopReason,
+            slice: r.slice,
+            transferPoints: r.priorPoints,
+          });
         }
         store.finishRun(runId, 'finished');
       } catch (e) {
@@ -108,12 +141,15 @@ export function register(program: Command): void {
         store.close();
       }
       const slice = session.pool.servers[0]?.slice;
-      emit({ runId, workload, device: session.device, slice, simulated: session.device.simulated, results }, opts, () =>
-        [
-          `${op} ${shapeParts.join(',')} on ${session.device.name}${label}`,
-          `slice: ${mechanism} ${opts.share}% -> ${slice?.sms} of ${slice?.totalSms} SMs, ${opts.servers} server(s); records in ${opts.db} (run ${runId})`,
-          table([['template', 'new trials', 'known', 'best ms', 'GFLOP/s', 'errors', 'stopped'], ...rows]),
-        ].join('\n'),
+      emit(
+        { runId, workload, device: session.device, slice, simulated: session.device.simulated, results },
+        opts,
+        () =>
+          [
+            `${op} ${shapeParts.join(',')} on ${session.device.name}${label}`,
+            `slice: ${mechanism} ${opts.share}% -> ${slice?.sms} of ${slice?.totalSms} SMs, ${opts.servers} server(s); records in ${opts.db} (run ${runId})`,
+            table([['template', 'new trials', 'known', 'best ms', 'GFLOP/s', 'errors', 'stopped'], ...rows]),
+          ].join('\n'),
       );
     });
 }

@@ -38,7 +38,9 @@ export interface HoldKernel {
 export function loadHoldKernel(cu: CudaDriver['cu']): HoldKernel {
   const image = Buffer.from(`${HOLD_PTX}\0`, 'utf8');
   const module = outHandle((p) => check('cuModuleLoadData(hold PTX)', cu.cuModuleLoadData(p, image)));
-  const fn = outHandle((p) => check('cuModuleGetFunction(slicetune_hold)', cu.cuModuleGetFunction(p, module, 'slicetune_hold')));
+  const fn = outHandle((p) =>
+    check('cuModuleGetFunction(slicetune_hold)', cu.cuModuleGetFunction(p, module, 'slicetune_hold')),
+  );
   return { module, fn };
 }
 

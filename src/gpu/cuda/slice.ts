@@ -8,6 +8,7 @@ import type { DeviceBuffer, LaunchArg, LoadedKernel, SliceContext, TimingOptions
 import { CudaError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice } from '../types.js';
 import { type CudaDriver, check, eventDone, type Handle, outHandle } from './driver.js';
+import { type HoldKernel, loadHoldKernel } from './hold.js';
 import {
   CudaKernel,
   enqueueLaunch,
@@ -16,7 +17,6 @@ import {
   loadKernel,
   timingEventCount,
 } from './kernels.js';
-import { type HoldKernel, loadHoldKernel } from './hold.js';
 import { CudaBuffer, packLaunchArgs, waitUntil } from './launch.js';
 import { CU_EVENT_DEFAULT } from './prototypes.js';
 import { SliceResources } from './slice-resources.js';
