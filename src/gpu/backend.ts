@@ -32,6 +32,29 @@ export interface TimingOptions {
   timeoutMs: number;
 }
 
+/** One kernel launch of a graph to capture: the kernel, its source (launch shape) and arguments. */
+export interface GraphLaunch {
+  kernel: LoadedKernel;
+  source: KernelSource;
+  args: readonly LaunchArg[];
+}
+
+/**
+ * A captured and instantiated CUDA graph of one slice (cuStreamBeginCapture .. cuGraphInstantiate):
+ * its launches run in capture order on the slice's stream, each replay one cuGraphLaunch.
+ */
+export interface KernelGraph {
+  /** Kernel launches in the graph. */
+  readonly launches: number;
+}
+
+export interface GraphReplayOptions {
+  /** Replays enqueued back to back; each is timed alone between its own pair of events. */
+  count: number;
+  /** Give up waiting for the last replay after this long: rejects with KernelTimeoutError. */
+  timeoutMs: number;
+}
+
 export interface SliceContext {
   readonly slice: Slice;
   readonly device: DeviceInfo;
@@ -58,6 +81,15 @@ export interface SliceContext {
     args: readonly LaunchArg[],
     options: TimingOptions,
   ): Promise<number>;
+  /**
+   * Captures the launches, in order, into a CUDA graph on this slice's stream and instantiates it.
+   * Arguments are bound at capture: the buffers must stay allocated while the graph lives.
+   */
+  captureGraph(launches: readonly GraphLaunch[]): KernelGraph;
+  /** Replays the graph `count` times; resolves to each replay's milliseconds (device events). */
+  replayGraph(graph: KernelGraph, options: GraphReplayOptions): Promise<number[]>;
+  /** Destroys the graph and its instantiation (closing the slice destroys those left). */
+  destroyGraph(graph: KernelGraph): void;
   memInfo(): { free: number; total: number };
   close(): void;
 }

@@ -1,14 +1,15 @@
 /**
- * The builder: compiles kernels in a pool of worker threads sized to the CPU cores. Identical
+ * The builder: compiles kernels in a pool of workers sized to the CPU cores (child processes
+ * for NVRTC, which does not scale across threads of one process; threads for the simulated
+ * compiler, which is instant). Identical
  * sources are compiled once (and cached), so a strategy that proposes a config twice, or two
  * configs that generate the same code, cost one compile.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import type { BackendKind, KernelBinary, KernelSource } from '../gpu/types.js';
-import { startWorker } from '../util/entry.js';
 import { hashOf } from '../util/hash.js';
-import type { CompileReply, CompileRequest } from './compile-worker.js';
+import { type CompileChannel, type CompileWorkerKind, openCompileChannel } from './compile-channel.js';
+import type { CompileReply, CompileRequest } from './protocol.js';
 
 export type BuildOutcome =
   | { ok: true; binary: KernelBinary }
@@ -21,10 +22,12 @@ export interface BuilderOptions {
   workers?: number;
   /** Compiled binaries kept for reuse. */
   cacheEntries?: number;
+  /** Threads or processes; default: processes for CUDA, threads for the simulated GPU. */
+  workerKind?: CompileWorkerKind;
 }
 
 interface Slot {
-  worker: Worker;
+  channel: CompileChannel;
   /** Request the worker holds, if any. */
   holding: number | undefined;
 }
@@ -37,6 +40,7 @@ export class Builder {
   private readonly cache = new Map<string, Promise<BuildOutcome>>();
   private readonly cacheEntries: number;
   private nextId = 0;
+  private closing = false;
   compiled = 0;
   cacheHits = 0;
 
@@ -47,14 +51,18 @@ export class Builder {
   }
 
   private spawn(): Slot {
-    const worker = startWorker(import.meta.url, 'compile-worker', {
-      workerData: { backend: this.options.backend, arch: this.options.arch },
-    });
-    const slot: Slot = { worker, holding: undefined };
-    worker.on('message', (reply: CompileReply) => this.onReply(slot, reply));
-    worker.on('error', (e) => this.onWorkerError(slot, e));
-    // Idle workers must not keep the process alive; a worker holding a compile does.
-    worker.unref();
+    const { backend, arch } = this.options;
+    const kind = this.options.workerKind ?? (backend === 'cuda' ? 'process' : 'thread');
+    const slot = { holding: undefined } as Slot;
+    // Idle workers do not keep the host alive; a worker holding a compile does (hold()).
+    slot.channel = openCompileChannel(
+      kind,
+      { backend, arch },
+      {
+        reply: (reply) => this.onReply(slot, reply),
+        crash: (e) => this.onWorkerError(slot, e),
+      },
+    );
     return slot;
   }
 
@@ -85,7 +93,8 @@ export class Builder {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.closing = true;
+    await Promise.all(this.slots.map((s) => s.channel.close()));
   }
 
   private compile(kernel: KernelSource): Promise<CompileReply> {
@@ -101,15 +110,15 @@ export class Builder {
       const next = this.waiting.shift();
       if (!next) return;
       slot.holding = next.req.id;
-      slot.worker.ref();
+      slot.channel.hold(true);
       this.inFlight.set(next.req.id, next.resolve);
-      slot.worker.postMessage(next.req);
+      slot.channel.send(next.req);
     }
   }
 
   private onReply(slot: Slot, reply: CompileReply): void {
     slot.holding = undefined;
-    slot.worker.unref();
+    slot.channel.hold(false);
     this.inFlight.get(reply.id)?.(reply);
     this.inFlight.delete(reply.id);
     this.pump();
@@ -117,6 +126,7 @@ export class Builder {
 
   /** A compile worker that crashes (NVRTC errors are caught, so it should not) fails what it held. */
   private onWorkerError(slot: Slot, e: Error): void {
+    if (this.closing) return;
     const id = slot.holding;
     if (id !== undefined) {
       this.inFlight.get(id)?.({

@@ -88,6 +88,18 @@ export class SlicePool {
     return Promise.all(items.map((item) => this.enqueue(item, options)));
   }
 
+  /**
+   * Measures items one at a time with the GPU to themselves (no other item in flight anywhere in
+   * the pool): the undisturbed timing that a task's best configs get before they are recorded.
+   */
+  measureAlone(
+    items: readonly RunnerItem[],
+    options: MeasureOptions,
+    server?: number,
+  ): Promise<MeasuredItem[]> {
+    return Promise.all(items.map((item) => this.enqueue(item, options, server, true)));
+  }
+
   /** Measures one item on one given server (a tuning client bound to its slice). */
   measureOn(server: number, item: RunnerItem, options: MeasureOptions): Promise<MeasuredItem> {
     if (!this.servers[server]) throw new SlicetuneError('BAD_OPTION', `no measurement server ${server}`);
@@ -113,10 +125,16 @@ export class SlicePool {
     await Promise.all([...processes].map((p) => p.close()));
   }
 
-  private enqueue(item: RunnerItem, options: MeasureOptions, server?: number): Promise<MeasuredItem> {
+  private enqueue(
+    item: RunnerItem,
+    options: MeasureOptions,
+    server?: number,
+    alone = false,
+  ): Promise<MeasuredItem> {
     if (this.closed) throw new SlicetuneError('INTERNAL', 'measurement pool is closed');
     return new Promise((resolve) => {
-      this.queue.push({ item, options, server, attempts: 0, suspect: false, colocated: false, resolve });
+      // An item to be measured alone is dispatched like a suspect: only when nothing else runs.
+      this.queue.push({ item, options, server, attempts: 0, suspect: alone, colocated: false, resolve });
       this.dispatch();
     });
   }

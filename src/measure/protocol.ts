@@ -44,3 +44,15 @@ export type RunnerMessage =
   | { type: 'mem-info'; requestId: number; free: number; total: number }
   /** Heartbeat before each GPU step: the watchdog allows `budgetMs` until the next message. */
   | { type: 'alive'; slot: number; budgetMs: number };
+
+/** Builder <-> compile worker (thread or process). */
+export type CompileRequest = { id: number; kernel: KernelSource };
+export type CompileReply =
+  | { id: number; ok: true; hash: string; arch: string; bytes: Uint8Array; compileMs: number; log: string }
+  | { id: number; ok: false; message: string; log: string; compileMs: number };
+export interface CompileWorkerConfig {
+  backend: BackendKind;
+  arch: string;
+}
+/** A compile worker process reads its config from this variable. */
+export const COMPILE_CONFIG_ENV = 'SLICETUNE_COMPILE_CONFIG';

@@ -137,6 +137,26 @@ export class MeasureSession {
     return Promise.all(out);
   }
 
+  /**
+   * Measures prepared items each with the GPU to itself (no other measurement anywhere on the
+   * device), never reusing an earlier result: the undisturbed re-timing of a task's best configs.
+   */
+  async runAlone(
+    prepared: readonly Prepared[],
+    options: MeasureOptions,
+    server?: number,
+  ): Promise<MeasuredItem[]> {
+    const nominal = this.pool.servers[server ?? 0]?.slice;
+    if (!nominal) throw new Error('pool has no servers');
+    const ready = prepared.flatMap((p) => (p.ok ? [p.item] : []));
+    const measured = new Map((await this.pool.measureAlone(ready, options, server)).map((m) => [m.id, m]));
+    return prepared.map((p) =>
+      p.ok
+        ? (measured.get(p.item.id) as MeasuredItem)
+        : { id: p.id, result: p.result, slice: nominal, runWallMs: 0 },
+    );
+  }
+
   /** prepare + run. */
   async measure(
     inputs: readonly MeasureInput[],

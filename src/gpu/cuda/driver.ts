@@ -14,6 +14,7 @@ import {
   CU_DEV_RESOURCE_SM_COUNT_OFFSET,
   CU_DEV_RESOURCE_TYPE_SM,
   ELAPSED_TIME_PROTOTYPES,
+  GRAPH_PROTOTYPES,
   GREEN_PROTOTYPES,
   registerDriverTypes,
 } from './prototypes.js';
@@ -32,6 +33,8 @@ export interface CudaDriver {
   readonly cu: Bound<typeof CORE_PROTOTYPES> & { cuEventElapsedTime: Native };
   /** Green-context bindings, or undefined when this driver lacks them (< 12.4). */
   readonly green: Bound<typeof GREEN_PROTOTYPES> | undefined;
+  /** CUDA-graph bindings (stream capture), or undefined when this driver lacks them (< 11.4). */
+  readonly graph: Bound<typeof GRAPH_PROTOTYPES> | undefined;
 }
 
 let loaded: CudaDriver | undefined;
@@ -44,7 +47,13 @@ export function cudaDriver(): CudaDriver {
   registerDriverTypes();
   const cu = bindAll(lib, CORE_PROTOTYPES) as CudaDriver['cu'];
   cu.cuEventElapsedTime = bindFirst(lib, ELAPSED_TIME_PROTOTYPES);
-  const draft: CudaDriver = { path, version: 0, cu, green: bindOptional(lib, GREEN_PROTOTYPES) };
+  const draft: CudaDriver = {
+    path,
+    version: 0,
+    cu,
+    green: bindOptional(lib, GREEN_PROTOTYPES),
+    graph: bindOptional(lib, GRAPH_PROTOTYPES),
+  };
   driverForErrors = draft;
   check('cuInit', cu.cuInit(0));
   const version = outInt((p) => check('cuDriverGetVersion', cu.cuDriverGetVersion(p)));

@@ -15,11 +15,12 @@ export function registerDriverTypes(): void {
   koffi.alias('CUresult', 'int');
   koffi.alias('CUdevice', 'int');
   koffi.alias('CUdeviceptr', 'unsigned long long');
-  for (const handle of ['CUcontext', 'CUmodule', 'CUfunction', 'CUstream', 'CUevent', 'CUgreenCtx']) {
+  const handles = ['CUcontext', 'CUmodule', 'CUfunction', 'CUstream', 'CUevent', 'CUgreenCtx', 'CUgraph', 'CUgraphExec'];
+  for (const handle of handles) {
     koffi.alias(handle, 'void *');
   }
   koffi.alias('CUdevResourceDesc', 'void *');
-  for (const enumName of ['CUdevice_attribute', 'CUfunction_attribute', 'CUdevResourceType']) {
+  for (const enumName of ['CUdevice_attribute', 'CUfunction_attribute', 'CUdevResourceType', 'CUstreamCaptureMode']) {
     koffi.alias(enumName, 'int');
   }
   // 144 bytes in CUDA 12.4..13.0; always passed as a Buffer of CU_DEV_RESOURCE_BYTES.
@@ -91,6 +92,26 @@ export const GREEN_PROTOTYPES = {
   cuGreenCtxStreamCreate:
     'CUresult cuGreenCtxStreamCreate(CUstream *phStream, CUgreenCtx greenCtx, unsigned int flags, int priority)',
 } as const;
+
+/**
+ * CUDA graphs by stream capture (CUDA >= 11.4 for cuGraphInstantiateWithFlags). cuda.h #defines
+ * cuStreamBeginCapture to cuStreamBeginCapture_v2; the others are unversioned in 12.x and 13.0.
+ */
+export const GRAPH_PROTOTYPES = {
+  cuStreamBeginCapture_v2: 'CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode)',
+  cuStreamEndCapture: 'CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)',
+  cuGraphInstantiateWithFlags:
+    'CUresult cuGraphInstantiateWithFlags(CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags)',
+  cuGraphLaunch: 'CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)',
+  cuGraphExecDestroy: 'CUresult cuGraphExecDestroy(CUgraphExec hGraphExec)',
+  cuGraphDestroy: 'CUresult cuGraphDestroy(CUgraph hGraph)',
+} as const;
+
+/**
+ * CU_STREAM_CAPTURE_MODE_THREAD_LOCAL: only this thread's unsafe calls (a cuMemAlloc during the
+ * capture) are refused; other threads of the process (compile workers) are left alone.
+ */
+export const CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
 /** sizeof(CUdevResource) in CUDA 12.4..13.0: type (4) + padding (92) + union of 48 bytes. */
 export const CU_DEV_RESOURCE_BYTES = 144;

@@ -3,6 +3,7 @@
  * that closing the slice gives all of it back: over thousands of configs nothing may leak.
  */
 import { type CudaDriver, check, type Handle, outHandle } from './driver.js';
+import { type CudaGraph, destroyCudaGraph } from './graph.js';
 import { CudaBuffer } from './launch.js';
 
 interface ModuleOwner {
@@ -12,6 +13,7 @@ interface ModuleOwner {
 export class SliceResources {
   readonly kernels = new Set<ModuleOwner>();
   readonly buffers = new Set<CudaBuffer>();
+  readonly graphs = new Set<CudaGraph>();
   private readonly allEvents: Handle[] = [];
   private readonly idleEvents: Handle[] = [];
   private scratch: CudaBuffer | undefined;
@@ -65,6 +67,10 @@ export class SliceResources {
     };
     // Let queued work finish before its memory goes away.
     attempt('cuStreamSynchronize', () => cu.cuStreamSynchronize(stream));
+    // Graphs hold launches of the modules and buffers below: they go first.
+    const graphApi = this.driver.graph;
+    if (graphApi) for (const graph of this.graphs) errors.push(...destroyCudaGraph(graphApi, graph));
+    this.graphs.clear();
     for (const kernel of this.kernels) attempt('cuModuleUnload', () => cu.cuModuleUnload(kernel.module));
     this.kernels.clear();
     const buffers = [...this.buffers, ...(this.scratch ? [this.scratch] : [])];

@@ -4,10 +4,20 @@
  * method first makes its own context current.
  */
 import { SlicetuneError } from '../../util/errors.js';
-import type { DeviceBuffer, LaunchArg, LoadedKernel, SliceContext, TimingOptions } from '../backend.js';
+import type {
+  DeviceBuffer,
+  GraphLaunch,
+  GraphReplayOptions,
+  KernelGraph,
+  LaunchArg,
+  LoadedKernel,
+  SliceContext,
+  TimingOptions,
+} from '../backend.js';
 import { CudaError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice } from '../types.js';
 import { type CudaDriver, check, eventDone, type Handle, outHandle } from './driver.js';
+import { CudaGraph, captureLaunches, destroyCudaGraph, enqueueReplays, graphApi } from './graph.js';
 import { type HoldKernel, loadHoldKernel } from './hold.js';
 import {
   CudaKernel,
@@ -145,6 +155,44 @@ export class CudaSlice implements SliceContext {
     }
   }
 
+  captureGraph(launches: readonly GraphLaunch[]): KernelGraph {
+    if (launches.length === 0) throw new SlicetuneError('BAD_OPTION', 'captureGraph: no launches to capture');
+    const api = graphApi(this.driver);
+    // Checked and packed before the capture starts: a bad argument must not break a capture.
+    const prepared = launches.map((l) => this.prepare(l.kernel, l.source, l.args));
+    this.enter();
+    const graph = captureLaunches(api, this, this.handles.stream, prepared);
+    this.res.graphs.add(graph);
+    return graph;
+  }
+
+  async replayGraph(graph: KernelGraph, options: GraphReplayOptions): Promise<number[]> {
+    const { count, timeoutMs } = options;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new SlicetuneError('BAD_OPTION', `replayGraph: count must be a positive integer, got ${count}`);
+    }
+    const cu = this.enter();
+    const own = this.ownGraph(graph);
+    const events = this.res.takeEvents(2 * count, () => this.createEvent());
+    try {
+      const api = graphApi(this.driver);
+      const replays = enqueueReplays(cu, api, this.handles.stream, own, count, events, this.hold);
+      const what = `${count} replays of a ${own.launches}-launch graph on ${this.slice.id}`;
+      await this.waitFor(replays.last, timeoutMs, what);
+      return replays.times();
+    } finally {
+      this.res.returnEvents(events);
+    }
+  }
+
+  destroyGraph(graph: KernelGraph): void {
+    this.enter();
+    const own = this.ownGraph(graph);
+    this.res.graphs.delete(own);
+    const [first] = destroyCudaGraph(graphApi(this.driver), own);
+    if (first) throw first;
+  }
+
   memInfo(): { free: number; total: number } {
     const cu = this.enter();
     const free = Buffer.alloc(8);
@@ -201,6 +249,11 @@ export class CudaSlice implements SliceContext {
   private ownKernel(kernel: LoadedKernel): CudaKernel {
     if (kernel instanceof CudaKernel && kernel.owner === this && this.res.kernels.has(kernel)) return kernel;
     throw new SlicetuneError('BAD_OPTION', `kernel ${kernel.entry} is not loaded in slice ${this.slice.id}`);
+  }
+
+  private ownGraph(graph: KernelGraph): CudaGraph {
+    if (graph instanceof CudaGraph && graph.owner === this && this.res.graphs.has(graph)) return graph;
+    throw new SlicetuneError('BAD_OPTION', `graph was not captured in slice ${this.slice.id} (or was destroyed)`);
   }
 
   private ownBuffer(buffer: DeviceBuffer): CudaBuffer {

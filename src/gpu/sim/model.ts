@@ -88,6 +88,16 @@
  *    CUDA_ERROR_ILLEGAL_ADDRESS, `hang` (or count x measured > timeoutMs) rejects with
  *    KernelTimeoutError after timeoutMs x timeScale; both poison the process: every later call
  *    throws that error again, as a real CUDA context does.
+ *
+ * 11. CUDA graphs (graph.ts). A replay of a captured graph of n kernels takes
+ *      graph = sum over kernels of (launch time - LAUNCH_OVERHEAD_MS) + LAUNCH_OVERHEAD_MS
+ *              + GRAPH_NODE_OVERHEAD_MS (1 us) x (n - 1)
+ *    one launch overhead for the whole graph instead of one per kernel, and about a microsecond
+ *    between dependent kernel nodes (the grid drains and the next one ramps up). One noise draw
+ *    per replay. A captured graph takes GRAPH_NODE_BYTES (1 KiB) per launch of device memory,
+ *    rounded up to MODULE_ALLOC_UNIT, until it is destroyed. A replay's data effects are those
+ *    of its launches in order; when no launch reads a buffer that it or a later launch writes,
+ *    every replay writes the same values, so a group of replays applies them once.
  */
 import { SlicetuneError } from '../../util/errors.js';
 import { hashOf } from '../../util/hash.js';
@@ -145,6 +155,8 @@ export const PROCESS_CONTEXT_BYTES = 512 * MiB; // 9.
 export const SLICE_CONTEXT_BYTES = 32 * MiB; // 9.
 export const BUFFER_ALLOC_UNIT = 512; // 9.
 export const MODULE_ALLOC_UNIT = 64 * KiB; // 9.
+const GRAPH_NODE_OVERHEAD_MS = 0.001; // 11.
+export const GRAPH_NODE_BYTES = 1 * KiB; // 11.
 
 // ---- 1. device peaks ----
 function peakFlopsPerSm(device: DeviceInfo): number {
@@ -339,6 +351,15 @@ export function simulateKernelTime(
     fullRounds * roundSeconds(occ.blocksPerSm) + (tailBlocks > 0 ? roundSeconds(tailBlocks) : 0);
   const timesliced = context.mechanism === 'timeslice' ? k : 1;
   return (busySeconds * 1e3 * codeQuirk(kernel.code) + LAUNCH_OVERHEAD_MS) * timesliced;
+}
+
+// ---- 11. graphs ----
+/** Noise-free milliseconds of one graph replay, from its kernels' launch times (section 11). */
+export function simulateGraphTime(kernelMs: readonly number[]): number {
+  if (kernelMs.length === 0) return LAUNCH_OVERHEAD_MS;
+  let busy = 0;
+  for (const ms of kernelMs) busy += ms - LAUNCH_OVERHEAD_MS;
+  return busy + LAUNCH_OVERHEAD_MS + GRAPH_NODE_OVERHEAD_MS * (kernelMs.length - 1);
 }
 
 // ---- 8. noise ----

@@ -4,14 +4,32 @@
  * process overlap in wall time as green contexts do. A fault or a timeout poisons the whole
  * backend, like a sticky error in a real CUDA context: every later call throws it again.
  */
-import type { DeviceBuffer, LaunchArg, LoadedKernel, SliceContext, TimingOptions } from '../backend.js';
+import type {
+  DeviceBuffer,
+  GraphLaunch,
+  GraphReplayOptions,
+  KernelGraph,
+  LaunchArg,
+  LoadedKernel,
+  SliceContext,
+  TimingOptions,
+} from '../backend.js';
 import { KernelTimeoutError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice, SliceSpec } from '../types.js';
 import { simCudaError } from './cuda-codes.js';
 import { bindLaunch, writeOutputs } from './launch-data.js';
+import { checkCapturedLaunches, replaySimGraph, replaysAgree, SimGraph } from './graph.js';
 import type { MemoryLedger, SimBuffer } from './memory.js';
-import { grantedSms, measurementNoise, SLICE_CONTEXT_BYTES, simulateKernelTime } from './model.js';
+import {
+  GRAPH_NODE_BYTES,
+  grantedSms,
+  MODULE_ALLOC_UNIT,
+  measurementNoise,
+  SLICE_CONTEXT_BYTES,
+  simulateKernelTime,
+} from './model.js';
 import { loadModule, SimKernel } from './module.js';
+import { sleep } from './sleep.js';
 
 /** What the slices of one backend (one simulated process) share. */
 export interface SimProcess {
@@ -25,9 +43,6 @@ export interface SimProcess {
   poison: Error | null;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-const sleep = (ms: number): Promise<void> =>
-  ms > 0 ? new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS))) : Promise.resolve();
 
 export class SimSliceContext implements SliceContext {
   readonly slice: Slice;
@@ -36,6 +51,7 @@ export class SimSliceContext implements SliceContext {
   private readonly ledger: MemoryLedger;
   private readonly kernels = new Set<SimKernel>();
   private readonly buffers = new Set<SimBuffer>();
+  private readonly graphs = new Set<SimGraph>();
   /** The slice's stream: launches run one after another. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Timed groups so far: the noise counter. */
@@ -120,6 +136,35 @@ export class SimSliceContext implements SliceContext {
     return this.launch(kernel, source, args, options.count, options.timeoutMs);
   }
 
+  captureGraph(launches: readonly GraphLaunch[]): KernelGraph {
+    this.check('cuStreamBeginCapture');
+    const steps = launches.map((l) => ({ ...l }));
+    for (const step of steps) {
+      const k = this.ownKernel(step.kernel, 'cuLaunchKernel');
+      if (k.entry !== step.source.entry)
+        throw simCudaError('cuLaunchKernel', 'CUDA_ERROR_INVALID_HANDLE', `"${k.entry}" launched as "${step.source.entry}"`);
+    }
+    checkCapturedLaunches(steps, this.ledger);
+    const bytes = this.ledger.reserve(GRAPH_NODE_BYTES * steps.length, MODULE_ALLOC_UNIT, 'cuGraphInstantiate');
+    const graph = new SimGraph(this, steps, bytes, replaysAgree(steps));
+    this.graphs.add(graph);
+    return graph;
+  }
+
+  replayGraph(graph: KernelGraph, options: GraphReplayOptions): Promise<number[]> {
+    const result = this.queue.then(() => this.executeGraph(graph, options));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  destroyGraph(graph: KernelGraph): void {
+    this.check('cuGraphExecDestroy');
+    const g = this.ownGraph(graph, 'cuGraphExecDestroy');
+    g.destroyed = true;
+    this.graphs.delete(g);
+    this.ledger.release(g.graphBytes);
+  }
+
   memInfo(): { free: number; total: number } {
     this.check('cuMemGetInfo');
     return { free: this.ledger.freeBytes, total: this.ledger.total };
@@ -129,6 +174,8 @@ export class SimSliceContext implements SliceContext {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const g of this.graphs) this.ledger.release(g.graphBytes);
+    this.graphs.clear();
     for (const k of this.kernels) this.ledger.release(k.moduleBytes);
     for (const b of this.buffers) if (!b.freed) this.ledger.free(b);
     this.kernels.clear();
@@ -191,6 +238,29 @@ export class SimSliceContext implements SliceContext {
     await sleep(ms * count * timeScale);
     writeOutputs(source, bound);
     return ms;
+  }
+
+  private executeGraph(graph: KernelGraph, options: GraphReplayOptions): Promise<number[]> {
+    const call = 'cuGraphLaunch';
+    this.check(call);
+    const g = this.ownGraph(graph, call);
+    for (const step of g.steps) this.ownKernel(step.kernel, call);
+    const { seed, timeScale, coRunningSlices, openSlices } = this.proc;
+    return replaySimGraph(g, options, {
+      device: this.device,
+      slice: this.slice,
+      coRunningSlices: Math.max(coRunningSlices, openSlices.size),
+      timeScale,
+      ledger: this.ledger,
+      noise: () => measurementNoise(seed, this.slice.id, this.groups++),
+      poison: (e) => this.poison(e),
+    });
+  }
+
+  private ownGraph(graph: KernelGraph, call: string): SimGraph {
+    if (!(graph instanceof SimGraph) || graph.owner !== this || graph.destroyed)
+      throw simCudaError(call, 'CUDA_ERROR_INVALID_HANDLE', 'graph was not captured on this slice (or was destroyed)');
+    return graph;
   }
 
   private poison(error: Error): Error {

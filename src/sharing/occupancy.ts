@@ -1,0 +1,63 @@
+/**
+ * GPU measurement occupancy: slice-seconds spent in measured kernels over wall time times slices.
+ * A runner reports each repeat's mean time per launch, not how many launches it made, so the
+ * kernel time of an item is rebuilt from the options the slice measurer follows: one checked
+ * run, `warmup` launches, then `repeat` groups of `number` launches (`number` raised so that a
+ * group lasts `minRepeatMs`, as the measurer does from the warm-up's time).
+ */
+import type { MeasuredItem, MeasureOptions, MeasureResult } from '../measure/types.js';
+
+/** Mirrors slice-measurer.ts: the most launches in one timed group. */
+const MAX_NUMBER = 10_000;
+
+/** Estimated ms the item's kernel ran on its slice (0 for failures: their time is not a measurement). */
+export function kernelMsOf(result: MeasureResult, options: MeasureOptions): number {
+  if (!result.ok) return 0;
+  const per = result.medianMs;
+  let number = options.number;
+  if (options.minRepeatMs > 0 && options.warmup > 0 && per > 0) {
+    number = Math.min(MAX_NUMBER, Math.max(number, Math.ceil(options.minRepeatMs / per)));
+  }
+  const timed = result.timesMs.reduce((a, t) => a + t, 0) * number;
+  return timed + per * (1 + options.warmup);
+}
+
+export interface ServerUsage {
+  kernelMs: number;
+  runnerMs: number;
+  items: number;
+}
+
+/** Per-server sums of kernel time and runner time. */
+export class OccupancyMeter {
+  private readonly usage: ServerUsage[];
+
+  constructor(
+    servers: number,
+    private readonly options: MeasureOptions,
+  ) {
+    this.usage = Array.from({ length: servers }, () => ({ kernelMs: 0, runnerMs: 0, items: 0 }));
+  }
+
+  /** Adds measured items; those answered from an earlier identical binary (runWallMs 0) ran nothing. */
+  add(server: number, items: readonly MeasuredItem[]): void {
+    const u = this.usage[server];
+    if (!u) return;
+    for (const m of items) {
+      if (m.runWallMs <= 0) continue;
+      u.kernelMs += kernelMsOf(m.result, this.options);
+      u.runnerMs += m.runWallMs;
+      u.items++;
+    }
+  }
+
+  of(server: number): ServerUsage {
+    return { ...(this.usage[server] ?? { kernelMs: 0, runnerMs: 0, items: 0 }) };
+  }
+
+  /** Σ kernel ms / (wall ms × slices). */
+  occupancy(wallMs: number): number {
+    if (!(wallMs > 0) || this.usage.length === 0) return 0;
+    return this.usage.reduce((a, u) => a + u.kernelMs, 0) / (wallMs * this.usage.length);
+  }
+}

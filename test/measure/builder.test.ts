@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { fmaVariant } from '../../bench/lib/kernels.js';
+import { Builder } from '../../src/measure/builder.js';
+
+const shape = { elements: 1024, iters: 16 };
+
+describe('Builder', () => {
+  let builder: Builder | undefined;
+  afterEach(async () => {
+    await builder?.close();
+    builder = undefined;
+  });
+
+  for (const workerKind of ['thread', 'process'] as const) {
+    it(`compiles in ${workerKind} workers, each distinct source once`, async () => {
+      builder = new Builder({ backend: 'sim', arch: 'sm_90', workers: 2, workerKind });
+      const kernels = [0, 1, 2, 0, 1].map((v) => fmaVariant(shape, v));
+      const out = await builder.build(kernels);
+      expect(out.every((o) => o.ok)).toBe(true);
+      expect(builder.compiled).toBe(3);
+      expect(builder.cacheHits).toBe(2);
+      const hash = (i: number) => {
+        const o = out[i];
+        return o?.ok ? o.binary.hash : undefined;
+      };
+      expect(hash(0)).toBe(hash(3));
+      expect(hash(0)).not.toBe(hash(1));
+    });
+  }
+
+  it('returns a compile failure with the log, and keeps compiling after it', async () => {
+    builder = new Builder({ backend: 'sim', arch: 'sm_90', workers: 1, workerKind: 'process' });
+    const k = fmaVariant(shape, 5);
+    const broken = { ...k, code: `${k.code}\n#error planted` };
+    const [bad, good] = await builder.build([broken, fmaVariant(shape, 6)]);
+    expect(bad?.ok).toBe(false);
+    expect(bad && !bad.ok ? bad.log : '').toMatch(/planted/);
+    expect(good?.ok).toBe(true);
+  });
+});
