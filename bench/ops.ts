@@ -26,7 +26,7 @@ import { referenceKernel, TEMPLATES, type Template, templatesFor } from '../src/
 import { Rng } from '../src/util/rng.js';
 import { geomean } from '../src/util/stats.js';
 import { runPythonPeer } from './lib/peer.js';
-import { argValue, cardLine, fmt, mdTable, today, writeOut } from './lib/report.js';
+import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
 const outDir = argValue('out', process.env.OUT ?? 'out');
@@ -269,26 +269,13 @@ async function sectionB(): Promise<void> {
   );
 }
 
-const started = new Date();
-for (const [key, fn] of Object.entries({ a: sectionA, b: sectionB })) {
-  if (!sections.includes(key)) continue;
-  const t = performance.now();
-  try {
-    await fn();
-  } catch (e) {
-    out.push(`## ${key}) FAILED`, '', '```', String(e instanceof Error ? e.stack : e), '```', '');
-  }
-  process.stderr.write(`section ${key}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
-}
-const text = [
-  '# bench/ops',
-  '',
-  `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}).`,
-  'Command: `node bench/ops.js` in the staged tree (see bench/README.md).',
-  '',
-  ...out,
-].join('\n');
-writeOut(`${outDir}/bench-ops.md`, text);
-writeOut(`${outDir}/bench-ops.json`, JSON.stringify({ card, date: today(), ...json }, null, 2));
-// Exit once printed: a runner or worker left behind must not keep the benchmark alive.
-process.stdout.write(`${text}\n`, () => process.exit(0));
+await runBenchmark({
+  name: 'ops',
+  outDir,
+  only: sections,
+  sections: { a: sectionA, b: sectionB },
+  out,
+  json,
+  card: () => card,
+  command: 'node bench/ops.js',
+});

@@ -15,7 +15,7 @@ import { MeasureSession, type Prepared } from '../src/measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureOptions } from '../src/measure/types.js';
 import { median } from '../src/util/stats.js';
 import { type FmaShape, faultKernel, fmaReference, fmaVariant, hangKernel } from './lib/kernels.js';
-import { argValue, cardLine, fmt, mdTable, today, writeOut } from './lib/report.js';
+import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
 const outDir = argValue('out', process.env.OUT ?? 'out');
@@ -251,33 +251,13 @@ async function sectionE(): Promise<void> {
   }
 }
 
-const all: Record<string, () => Promise<void>> = {
-  a: sectionA,
-  b: sectionB,
-  c: sectionC,
-  d: sectionD,
-  e: sectionE,
-};
-const started = new Date();
-for (const [key, fn] of Object.entries(all)) {
-  if (!sections.includes(key)) continue;
-  const t = performance.now();
-  try {
-    await fn();
-  } catch (e) {
-    out.push(`## ${key}) FAILED`, '', '```', String(e instanceof Error ? e.stack : e), '```', '');
-  }
-  process.stderr.write(`section ${key}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
-}
-const header = [
-  '# bench/slices',
-  '',
-  `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}).`,
-  'Command: `node dist-bench/bench/slices.js` (see bench/README.md).',
-  '',
-];
-const text = [...header, ...out].join('\n');
-writeOut(`${outDir}/bench-slices.md`, text);
-writeOut(`${outDir}/bench-slices.json`, JSON.stringify({ card, date: today(), ...json }, null, 2));
-// Exit once printed: a runner or worker left behind must not keep the benchmark alive.
-process.stdout.write(`${text}\n`, () => process.exit(0));
+await runBenchmark({
+  name: 'slices',
+  outDir,
+  only: sections,
+  sections: { a: sectionA, b: sectionB, c: sectionC, d: sectionD, e: sectionE },
+  out,
+  json,
+  card: () => card,
+  command: 'node bench/slices.js',
+});

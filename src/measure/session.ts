@@ -8,7 +8,8 @@
 import type { BackendOptions } from '../gpu/backend.js';
 import { type DeviceChoice, probeDevices, resolveBackend } from '../gpu/device.js';
 import { type MpsDaemon, type MpsDirs, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../gpu/mps.js';
-import type { BackendKind, DeviceInfo, KernelBinary, SliceMechanism } from '../gpu/types.js';
+import type { BackendKind, DeviceInfo, KernelBinary, Slice, SliceMechanism } from '../gpu/types.js';
+import { SlicetuneError } from '../util/errors.js';
 import { Builder } from './builder.js';
 import { DEFAULT_F32_TOLERANCE } from './check.js';
 import { SlicePool } from './pool.js';
@@ -115,8 +116,7 @@ export class MeasureSession {
     options: MeasureOptions,
     server?: number,
   ): Promise<MeasuredItem[]> {
-    const nominal = this.pool.servers[server ?? 0]?.slice;
-    if (!nominal) throw new Error('pool has no servers');
+    const nominal = this.nominalSlice(server);
     const firstOfBinary = new Map<string, Promise<MeasuredItem>>();
     const out = prepared.map(async (p): Promise<MeasuredItem> => {
       if (!p.ok) return { id: p.id, result: p.result, slice: nominal, runWallMs: 0 };
@@ -146,8 +146,7 @@ export class MeasureSession {
     options: MeasureOptions,
     server?: number,
   ): Promise<MeasuredItem[]> {
-    const nominal = this.pool.servers[server ?? 0]?.slice;
-    if (!nominal) throw new Error('pool has no servers');
+    const nominal = this.nominalSlice(server);
     const ready = prepared.flatMap((p) => (p.ok ? [p.item] : []));
     const measured = new Map((await this.pool.measureAlone(ready, options, server)).map((m) => [m.id, m]));
     return prepared.map((p) =>
@@ -155,6 +154,13 @@ export class MeasureSession {
         ? (measured.get(p.item.id) as MeasuredItem)
         : { id: p.id, result: p.result, slice: nominal, runWallMs: 0 },
     );
+  }
+
+  /** The slice that results not measured on a server (compile failures) are reported against. */
+  private nominalSlice(server: number | undefined): Slice {
+    const slice = this.pool.servers[server ?? 0]?.slice;
+    if (!slice) throw new SlicetuneError('BAD_OPTION', `no measurement server ${server ?? 0}`);
+    return slice;
   }
 
   /** prepare + run. */

@@ -17,7 +17,7 @@ import {
   tuneModel,
 } from '../sharing/tune-model.js';
 import type { Task } from '../templates/types.js';
-import { isSlicetuneError } from '../util/errors.js';
+import { isSlicetuneError, SlicetuneError } from '../util/errors.js';
 import { AdmissionQueue } from './admission.js';
 import { HttpError } from './http-error.js';
 import { Job, type JobSummary } from './job.js';
@@ -64,11 +64,11 @@ export class JobManager {
   static async create(options: JobManagerOptions): Promise<JobManager> {
     const limit = options.shareLimit ?? 100;
     if (!(limit > 0 && limit <= 100)) {
-      throw new HttpError(500, `the GPU share limit must be a percentage in (0, 100], got ${limit}`);
+      throw new SlicetuneError('BAD_OPTION', `--gpu-share-limit must be a percentage in (0, 100], got ${limit}`);
     }
     const probe = await probeDevices(options.device);
     const info = probe.devices[0];
-    if (!info) throw new HttpError(500, `no device found: ${probe.reason}`);
+    if (!info) throw new SlicetuneError('NOT_FOUND', `no GPU to tune on: ${probe.reason}`);
     return new JobManager(options, {
       name: info.name,
       simulated: info.simulated,
