@@ -9,13 +9,9 @@ import type { BackendOptions } from '../gpu/backend.js';
 import { type DeviceChoice, probeDevices } from '../gpu/device.js';
 import { extractTasks, isZooName, listZoo, loadModel } from '../graph/index.js';
 import type { RecordStore } from '../records/store.js';
-import {
-  type ModelTuningResult,
-  planTuning,
-  type TuneModelOptions,
-  type TuningPlan,
-  tuneModel,
-} from '../sharing/tune-model.js';
+import { planTuning } from '../sharing/planner.js';
+import { tuneModel } from '../sharing/tune-model.js';
+import type { ModelTuningResult, TuneModelOptions, TuningPlan } from '../sharing/types.js';
 import type { Task } from '../templates/types.js';
 import { isSlicetuneError, SlicetuneError } from '../util/errors.js';
 import { AdmissionQueue } from './admission.js';
@@ -169,7 +165,7 @@ export class JobManager {
         share: request.share,
         deviceSms: this.device.sms,
         cpuCores: availableParallelism(),
-        tasks,
+        tasks: tasks.length,
         green: this.device.green,
         mps: this.device.mps,
         baseline: request.baseline ?? false,
@@ -231,9 +227,9 @@ export class JobManager {
 
 /**
  * The GPU a job takes while it runs: its slices together (servers x share), or the whole GPU for
- * `exclusive` and `timeslice`, which do not partition it.
+ * `exclusive` and `timeslice`, which do not partition it, and for a baseline, which runs alone.
  */
 export function claimOf(plan: TuningPlan): number {
-  if (plan.mechanism === 'exclusive' || plan.mechanism === 'timeslice') return 100;
+  if (plan.mode === 'baseline' || plan.mechanism === 'exclusive' || plan.mechanism === 'timeslice') return 100;
   return Math.min(100, plan.percent * plan.servers);
 }

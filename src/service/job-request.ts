@@ -3,7 +3,7 @@
  * be and what it got; an unknown field is refused (a typo must not silently fall back to a default).
  */
 import { z } from 'zod';
-import { SLICE_MECHANISMS } from '../gpu/types.js';
+import { SLICE_MECHANISMS, type SliceMechanism } from '../gpu/types.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import { HttpError } from './http-error.js';
 
@@ -29,7 +29,7 @@ export const jobRequestSchema = z
       .enum(STRATEGY_NAMES, { error: `must be one of ${STRATEGY_NAMES.join(', ')}` })
       .optional(),
     sharing: z
-      .enum(SLICE_MECHANISMS as [string, ...string[]], {
+      .enum(SLICE_MECHANISMS as [SliceMechanism, ...SliceMechanism[]], {
         error: `must be one of ${SLICE_MECHANISMS.join(', ')}`,
       })
       .optional(),

@@ -4,7 +4,7 @@
  * the tuning curve). Every event is also kept, so an SSE client that connects late replays it.
  */
 import type { Slice } from '../gpu/types.js';
-import type { ModelTuningResult, TuningEvent, TuningPlan } from '../sharing/tune-model.js';
+import type { ModelTuningResult, TuningEvent, TuningPlan } from '../sharing/types.js';
 import type { Task } from '../templates/types.js';
 import type { JobRequest } from './job-request.js';
 

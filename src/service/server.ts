@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { BackendOptions } from '../gpu/backend.js';
 import type { DeviceChoice } from '../gpu/device.js';
 import type { RecordStore } from '../records/store.js';
+import { SlicetuneError } from '../util/errors.js';
 import { checkListenAllowed } from './auth.js';
 import { JobManager, type Tuner } from './job-manager.js';
 import { createHandler } from './routes.js';
@@ -43,11 +44,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     tuner: options.tuner,
   });
   const server = createServer(createHandler(manager, options.token));
-  await listen(server, host, options.port ?? DEFAULT_PORT);
-  const { port } = server.address() as AddressInfo;
+  const port = options.port ?? DEFAULT_PORT;
+  try {
+    await listen(server, host, port);
+  } catch (e) {
+    await manager.close();
+    throw new SlicetuneError('BAD_OPTION', `cannot listen on ${host}:${port}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const address = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `http://${urlHost}:${address.port}`,
     manager,
     async close() {
       await manager.close();

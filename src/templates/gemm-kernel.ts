@@ -2,12 +2,14 @@
  * Writes the CUDA C of the tiled GEMM core planned in gemm-core.ts. The templates supply the
  * prologue (base pointers for this block's GEMM) and where element (m, n) of C goes.
  */
+
 import type { Workload } from '../ops/index.js';
 import { type ArgNames, kernelSignature } from './cuda.js';
 import { epilogueStore } from './epilogue.js';
 import type { GemmPlan, GemmProblem } from './gemm-core.js';
 import { operandCode } from './gemm-operands.js';
 import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
+import { stagedMainLoop } from './staged-loop.js';
 
 export interface GemmKernelParts {
   w: Workload;
@@ -91,35 +93,16 @@ export function gemmKernelCode(p: GemmProblem, plan: GemmPlan, parts: GemmKernel
         }
       }
     }`;
-  const loadStage = (k0: string) => `{ const int k0 = ${k0};
-      ${la.load}
-      ${lb.load}
-    }`;
-  const storeStage = (stage: string) => `${la.store(stage)}
-    ${lb.store(`(${stage} + ${aOff})`)}`;
-  const mainLoop = t.doubleBuffer
-    ? `${loadStage('k_begin')}
-  ${storeStage('smem')}
-  __syncthreads();
-  #pragma unroll 1
-  for (int kt = 0; kt < ${plan.kTiles}; ++kt) {
-    float* cur = smem + (kt & 1) * ${plan.stageFloats};
-    float* nxt = smem + ((kt + 1) & 1) * ${plan.stageFloats};
-    if (kt + 1 < ${plan.kTiles}) ${loadStage(`k_begin + (kt + 1) * ${t.bk}`)}
-    ${compute('cur')}
-    if (kt + 1 < ${plan.kTiles}) {
-    ${storeStage('nxt')}
-    }
-    __syncthreads();
-  }`
-    : `#pragma unroll 1
-  for (int kt = 0; kt < ${plan.kTiles}; ++kt) {
-    ${loadStage(`k_begin + kt * ${t.bk}`)}
-    ${storeStage('smem')}
-    __syncthreads();
-    ${compute('smem')}
-    __syncthreads();
-  }`;
+  const mainLoop = stagedMainLoop({
+    a: la,
+    b: lb,
+    bOffset: aOff,
+    kTiles: plan.kTiles,
+    bk: t.bk,
+    stageFloats: plan.stageFloats,
+    doubleBuffer: t.doubleBuffer,
+    compute,
+  });
   const eachOutput = (body: (site: { index: string; channel: string }) => string) => `#pragma unroll
   for (int i = 0; i < ${t.tm}; ++i) {
     const int m = m0 + (i / ${plan.vwm}) * ${spanM} + thr_m * ${plan.vwm} + (i % ${plan.vwm});

@@ -6,6 +6,7 @@
  * stores straight from the accumulator fragments. Numerics differ from fp32 (10-bit mantissas):
  * the template is marked tensorCore and is opt-in.
  */
+
 import type { DeviceInfo, KernelModel } from '../gpu/types.js';
 import { ceilDiv, kernelSignature } from './cuda.js';
 import { epilogueStore } from './epilogue.js';
@@ -15,6 +16,7 @@ import { operandCode, operandStats, type TileGeometry } from './gemm-operands.js
 import { modelRegs } from './limits.js';
 import { clamp } from './model.js';
 import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
+import { stagedMainLoop } from './staged-loop.js';
 
 export interface Tf32Tiling {
   bm: number;
@@ -140,35 +142,16 @@ export function tf32KernelCode(p: GemmProblem, plan: Tf32Plan, parts: GemmKernel
         }
       }
     }`;
-  const loadStage = (k0: string) => `{ const int k0 = ${k0};
-      ${la.load}
-      ${lb.load}
-    }`;
-  const storeStage = (stage: string) => `${la.store(stage)}
-    ${lb.store(`(${stage} + ${bOff})`)}`;
-  const mainLoop = t.doubleBuffer
-    ? `${loadStage('k_begin')}
-  ${storeStage('smem')}
-  __syncthreads();
-  #pragma unroll 1
-  for (int kt = 0; kt < ${plan.kTiles}; ++kt) {
-    float* cur = smem + (kt & 1) * ${plan.stageFloats};
-    float* nxt = smem + ((kt + 1) & 1) * ${plan.stageFloats};
-    if (kt + 1 < ${plan.kTiles}) ${loadStage(`k_begin + (kt + 1) * ${t.bk}`)}
-    ${compute('cur')}
-    if (kt + 1 < ${plan.kTiles}) {
-    ${storeStage('nxt')}
-    }
-    __syncthreads();
-  }`
-    : `#pragma unroll 1
-  for (int kt = 0; kt < ${plan.kTiles}; ++kt) {
-    ${loadStage(`k_begin + kt * ${t.bk}`)}
-    ${storeStage('smem')}
-    __syncthreads();
-    ${compute('smem')}
-    __syncthreads();
-  }`;
+  const mainLoop = stagedMainLoop({
+    a: la,
+    b: lb,
+    bOffset: bOff,
+    kTiles: plan.kTiles,
+    bk: t.bk,
+    stageFloats: plan.stageFloats,
+    doubleBuffer: t.doubleBuffer,
+    compute,
+  });
   const eachOutput = (body: (site: { index: string; channel: string }) => string) => `#pragma unroll
   for (int i = 0; i < ${plan.mi}; ++i) {
     #pragma unroll

@@ -50,8 +50,7 @@ export function coalesce(shape: readonly number[], maps: readonly StridedMap[]):
   for (const { d, i } of keep) {
     const last = outShape.length - 1;
     const mergeable =
-      last >= 0 &&
-      maps.every((m, j) => (outStrides[j]?.[last] ?? 0) === (m.strides[i] ?? 0) * d);
+      last >= 0 && maps.every((m, j) => (outStrides[j]?.[last] ?? 0) === (m.strides[i] ?? 0) * d);
     if (mergeable) {
       outShape[last] = (outShape[last] ?? 1) * d;
       maps.forEach((m, j) => {
@@ -106,7 +105,8 @@ export function offsetC(space: IterationSpace, m: number): string {
 export function floatC(x: number): string {
   if (x === Number.POSITIVE_INFINITY) return '__int_as_float(0x7f800000)';
   if (x === Number.NEGATIVE_INFINITY) return '__int_as_float(0xff800000)';
-  if (!Number.isFinite(x)) throw new SlicetuneError('BAD_OPTION', `fixed kernels: ${x} is not a usable constant`);
+  if (!Number.isFinite(x))
+    throw new SlicetuneError('BAD_OPTION', `fixed kernels: ${x} is not a usable constant`);
   const f = Math.fround(x);
   const text = f.toPrecision(9);
   return `${text.includes('.') || text.includes('e') ? text : `${text}.0`}f`;

@@ -66,7 +66,11 @@ export function broadcastSpace(a: readonly number[], b: readonly number[]): Iter
 }
 
 /** out = a <op> b with broadcasting; arguments a, b, out. */
-export function binaryKernel(op: BinaryOp, aShape: readonly number[], bShape: readonly number[]): KernelSource {
+export function binaryKernel(
+  op: BinaryOp,
+  aShape: readonly number[],
+  bShape: readonly number[],
+): KernelSource {
   const space = broadcastSpace(aShape, bShape);
   const total = elementsOf(space.shape);
   const expr = BINARY_C[op](`p_a[${offsetC(space, 0)}]`, `p_b[${offsetC(space, 1)}]`);
@@ -76,7 +80,11 @@ export function binaryKernel(op: BinaryOp, aShape: readonly number[], bShape: re
   return fixedKernel({
     op,
     params: { a: aShape, b: bShape },
-    args: [bufferArg('a', aElems, 'input'), bufferArg('b', bElems, 'input'), bufferArg('out', total, 'output')],
+    args: [
+      bufferArg('a', aElems, 'input'),
+      bufferArg('b', bElems, 'input'),
+      bufferArg('out', total, 'output'),
+    ],
     body: gridStrideLoop(total, body),
     grid: gridStrideBlocks(total),
     model: streamingModel(4 * (aElems + bElems + total), total * (op === 'pow' ? 8 : 1)),
