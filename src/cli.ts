@@ -28,6 +28,10 @@ async function loadCommands(): Promise<((p: Command) => void)[]> {
     import('./cli/commands/tune-op.js'),
     import('./cli/commands/records.js'),
     import('./cli/commands/tasks.js'),
+    import('./cli/commands/tune.js'),
+    import('./cli/commands/run.js'),
+    import('./cli/commands/serve.js'),
+    import('./cli/commands/report.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -1,13 +1,30 @@
 /**
- * Progress in the terminal: a bar per task with trials, best GFLOP/s and errors (stderr). When
- * stderr is not a terminal (CI, logs), one plain line per measured batch instead.
+ * Progress in the terminal: a bar per task with trials, best GFLOP/s and errors (stderr), and
+ * free text lines (the estimated model latency). When stderr is not a terminal (CI, logs), one
+ * plain line per measured batch instead, and text lines at most every few seconds.
  */
 import { MultiBar, Presets } from 'cli-progress';
 import type { TuneProgress } from '../search/tune.js';
 
+/** What a task's bar shows. */
+export interface TaskState {
+  trials: number;
+  /** Best latency, ms (Infinity before a success). */
+  bestCost: number;
+  errors: number;
+}
+
 export interface ProgressLine {
   update: (p: TuneProgress) => void;
+  set: (s: TaskState) => void;
 }
+
+export interface TextLine {
+  set: (text: string) => void;
+}
+
+/** Plain text lines are throttled to one per this many ms when stderr is not a terminal. */
+const PLAIN_TEXT_EVERY_MS = 5_000;
 
 export class TaskProgress {
   private readonly bars: MultiBar | undefined;
@@ -26,23 +43,46 @@ export class TaskProgress {
   }
 
   add(task: string, total: number, flops = this.flops): ProgressLine {
-    const describe = (p: TuneProgress) => ({
-      gflops: Number.isFinite(p.bestCost) ? (flops / p.bestCost / 1e6).toFixed(0) : '-',
+    const describe = (s: TaskState) => ({
+      gflops: Number.isFinite(s.bestCost) && s.bestCost > 0 ? (flops / s.bestCost / 1e6).toFixed(0) : '-',
+      errors: s.errors,
+    });
+    const fromTune = (p: TuneProgress): TaskState => ({
+      trials: p.trials,
+      bestCost: p.bestCost,
       errors: Object.values(p.errors).reduce((a, b) => a + b, 0),
     });
     const bars = this.bars;
     if (!bars) {
+      const set = (s: TaskState) => {
+        const d = describe(s);
+        process.stderr.write(
+          `${task}: ${s.trials}/${total} trials, best ${d.gflops} GFLOP/s, errors ${d.errors}\n`,
+        );
+      };
+      return { set, update: (p) => set(fromTune(p)) };
+    }
+    const bar = bars.create(total, 0, { task: task.padEnd(18), gflops: '-', errors: 0 });
+    const set = (s: TaskState) => bar.update(s.trials, describe(s));
+    return { set, update: (p) => set(fromTune(p)) };
+  }
+
+  /** A line of free text under the bars (e.g. the estimated model latency). */
+  addText(initial: string): TextLine {
+    const bars = this.bars;
+    if (!bars) {
+      let last = 0;
       return {
-        update: (p) => {
-          const d = describe(p);
-          process.stderr.write(
-            `${task}: ${p.trials}/${total} trials, best ${d.gflops} GFLOP/s, errors ${d.errors}\n`,
-          );
+        set: (text) => {
+          const now = Date.now();
+          if (now - last < PLAIN_TEXT_EVERY_MS) return;
+          last = now;
+          process.stderr.write(`${text}\n`);
         },
       };
     }
-    const bar = bars.create(total, 0, { task: task.padEnd(18), gflops: '-', errors: 0 });
-    return { update: (p) => bar.update(p.trials, describe(p)) };
+    const line = bars.create(1, 0, { text: initial }, { format: ' {text}' });
+    return { set: (text) => line.update(0, { text }) };
   }
 
   stop(): void {

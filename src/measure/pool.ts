@@ -57,6 +57,9 @@ export class SlicePool {
   private readonly busy = new Map<number, Job>();
   private readonly restarting = new Set<RunnerProcess>();
   private closed = false;
+  /** Runners that could not be restarted. */
+  private readonly dead = new Set<RunnerProcess>();
+  private deadMessage = '';
   /** Set while every runner restarts (after an MPS-wide failure): nothing is dispatched. */
   private barrier = false;
 
@@ -76,7 +79,10 @@ export class SlicePool {
     }
     const device = processes[0]?.device;
     if (!device) throw new SlicetuneError('INTERNAL', 'pool started without a device');
-    return new SlicePool(config, servers, device);
+    const pool = new SlicePool(config, servers, device);
+    // A runner that dies while idle (killed, OOM) has no item to settle: restart it here.
+    for (const p of processes) p.onExit = () => void pool.restartIfIdle(p);
+    return pool;
   }
 
   get inFlight(): number {
@@ -135,6 +141,7 @@ export class SlicePool {
     return new Promise((resolve) => {
       // An item to be measured alone is dispatched like a suspect: only when nothing else runs.
       this.queue.push({ item, options, server, attempts: 0, suspect: alone, colocated: false, resolve });
+      if (this.dead.size > 0) this.sweepDead();
       this.dispatch();
     });
   }
@@ -232,9 +239,44 @@ export class SlicePool {
     this.dispatch();
   }
 
+  /**
+   * A runner that cannot be restarted: its servers are gone. Queued items bound to them, and
+   * every queued item once no server is left, fail as `fault` rather than wait forever.
+   */
+  private failDeadServers(p: RunnerProcess, e: unknown): void {
+    this.dead.add(p);
+    this.deadMessage = `runner could not be restarted: ${e instanceof Error ? e.message : String(e)}`;
+    this.sweepDead();
+  }
+
+  private sweepDead(): void {
+    const message = this.deadMessage;
+    const live = this.servers.filter((s) => !this.dead.has(s.process));
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const job = this.queue[i] as Job;
+      const bound = job.server !== undefined ? this.servers[job.server] : undefined;
+      if (live.length > 0 && !(bound && this.dead.has(bound.process))) continue;
+      this.queue.splice(i, 1);
+      const slice = (bound ?? this.servers[0])?.slice as Slice;
+      job.resolve({
+        id: job.item.id,
+        result: { ok: false, kind: 'fault', message, compileMs: 0 },
+        slice,
+        runWallMs: 0,
+      });
+    }
+  }
+
+  /** Restarts a runner that died with nothing in flight (busy ones restart when they settle). */
+  private async restartIfIdle(p: RunnerProcess): Promise<void> {
+    await new Promise((r) => setImmediate(r)); // let settle() see the items it held first
+    const holdsWork = this.servers.some((s) => s.process === p && this.busy.has(s.index));
+    if (!holdsWork && !this.barrier) await this.restart(p);
+  }
+
   /** Restarts a dead runner once all its in-flight items have settled. */
   private async restart(p: RunnerProcess, force = false): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.dead.has(p)) return;
     if (this.restarting.has(p)) {
       if (!force) return;
       while (this.restarting.has(p)) await new Promise((r) => setTimeout(r, 10));
@@ -251,7 +293,10 @@ export class SlicePool {
           if (this.closed) await p.close();
           break;
         } catch (e) {
-          if (attempt >= MAX_ATTEMPTS) throw e;
+          if (attempt >= MAX_ATTEMPTS) {
+            this.failDeadServers(p, e);
+            return;
+          }
           await new Promise((r) => setTimeout(r, 500 * attempt));
         }
       }

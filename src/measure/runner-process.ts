@@ -34,6 +34,8 @@ export class RunnerProcess {
   private nextRequest = 0;
   slices: Slice[] = [];
   device: DeviceInfo | undefined;
+  /** Called whenever the process exits (the pool restarts a runner that died while idle). */
+  onExit: (() => void) | undefined;
   restarts = -1;
 
   constructor(
@@ -93,7 +95,7 @@ export class RunnerProcess {
       });
     });
     child.on('message', (raw) => this.onMessage(raw as RunnerMessage));
-    child.on('exit', (code, signal) => this.onExit(code, signal));
+    child.on('exit', (code, signal) => this.exited(code, signal));
     return ready;
   }
 
@@ -174,12 +176,13 @@ export class RunnerProcess {
     }
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  private exited(code: number | null, signal: NodeJS.Signals | null): void {
     const why = `runner process exited (code ${code}, signal ${signal})`;
     for (const [slot, p] of this.pending) {
       clearTimeout(p.timer);
       p.resolve({ kind: 'died', message: why });
       this.pending.delete(slot);
     }
+    this.onExit?.();
   }
 }

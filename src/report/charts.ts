@@ -47,7 +47,10 @@ function curvesChart(runs: RunReport[], tag: string): ChartSpec {
     id: 'tuning-curves',
     title: `Tuning curves${tag}`,
     option: {
-      ...base(`Estimated model latency during tuning${tag}`, 'sum over tasks of weight x best latency so far'),
+      ...base(
+        `Estimated model latency during tuning${tag}`,
+        'sum over tasks of weight x best latency so far',
+      ),
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'value', name: 'wall time (s)', nameLocation: 'middle', nameGap: 28 },
       yAxis: { type: 'value', name: 'model latency (ms)', scale: true },
@@ -124,9 +127,11 @@ function heatmapChart(m: LatencyMatrix, tag: string): ChartSpec {
       tooltip: { position: 'top', formatter: 'ratio {@[2]}, {@[3]} ms' },
       grid: { left: 90, right: 30, top: 70, bottom: 90 },
       xAxis: { type: 'category', name: 'run at', data: labels, nameLocation: 'middle', nameGap: 28 },
-      yAxis: { type: 'category', name: 'tuned at', data: labels },
+      // Inverse: the first share on top, so the diagonal runs from top left to bottom right.
+      yAxis: { type: 'category', name: 'tuned at', data: labels, inverse: true },
       visualMap: {
         dimension: 2,
+        precision: 2,
         min: 1,
         max: round(worst, 4),
         calculable: true,
@@ -168,7 +173,14 @@ function shareLinesChart(m: LatencyMatrix, tag: string): ChartSpec {
     option: {
       ...base(title),
       tooltip: { trigger: 'axis' },
-      xAxis: { type: 'value', name: 'share of the GPU (%)', min: 0, max: 100, nameLocation: 'middle', nameGap: 28 },
+      xAxis: {
+        type: 'value',
+        name: 'share of the GPU (%)',
+        min: 0,
+        max: 100,
+        nameLocation: 'middle',
+        nameGap: 28,
+      },
       yAxis: { type: 'value', name: 'latency (ms)', scale: true },
       series,
     },

@@ -84,8 +84,8 @@ function render(state) {
     tooltip: { trigger: 'axis' },
     grid: { left: 60, right: 20, top: 50, bottom: 60 },
     xAxis: { type: 'category', data: state.servers.map(serverName) },
-    yAxis: { type: 'value', name: 'busy / wall', min: 0, max: 1 },
-    series: [{ name: 'occupancy', type: 'bar', data: state.servers.map((s) => s.occupancy === null ? 0 : s.occupancy) }],
+    yAxis: { type: 'value', name: '% of wall time in measured kernels', min: 0 },
+    series: [{ name: 'occupancy %', type: 'bar', data: state.servers.map((s) => s.occupancy === null ? 0 : +(100 * s.occupancy).toFixed(2)) }],
   }, true);
   curvesChart.setOption({
     animation: false,

@@ -19,7 +19,7 @@ export interface RunDescription {
   status: string;
   started: number;
   finished: number | null;
-  /** Task weights as the tuner stored them; empty when the run's options have none. */
+  /** Tasks as the tuner stored them (objects with weights, or bare keys: weight 1); may be empty. */
   tasks: RunTask[];
 }
 
@@ -36,7 +36,12 @@ export function describeRun(run: RunInfo): RunDescription {
   const what = text(options.model) ?? text(options.op) ?? text(options.command) ?? 'run';
   const share = num(options.share) ?? num(plan.percent);
   const mechanism = text(plan.mechanism) ?? text(options.sharing) ?? text(options.mechanism);
-  const parts = [what, share === undefined ? undefined : `${share}%`, mechanism, kind === 'baseline' ? 'baseline' : undefined];
+  const parts = [
+    what,
+    share === undefined ? undefined : `${share}%`,
+    mechanism,
+    kind === 'baseline' ? 'baseline' : undefined,
+  ];
   return {
     runId: run.runId,
     label: `${parts.filter((p) => p !== undefined).join(' ')} [${run.runId.slice(0, 8)}]`,
@@ -59,6 +64,8 @@ function tasksOf(value: unknown): RunTask[] {
   if (!Array.isArray(value)) return [];
   const tasks: RunTask[] = [];
   for (const item of value) {
+    // Some tuners store only the task keys: those tasks weigh 1.
+    if (typeof item === 'string' && item !== '') tasks.push({ key: item, weight: 1 });
     if (!isDict(item)) continue;
     const key = text(item.key);
     if (key === undefined) continue;

@@ -40,7 +40,7 @@ export function checkBearer(request: IncomingMessage, token: string | undefined)
   }
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
   if (!match?.[1] || !sameSecret(match[1], token)) {
-    throw new HttpError(401, 'the token in the Authorization header is not this service\'s token');
+    throw new HttpError(401, "the token in the Authorization header is not this service's token");
   }
 }
 

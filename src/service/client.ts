@@ -48,10 +48,15 @@ export async function followJob(
     const event = JSON.parse(data) as JobEvent;
     onEvent(event);
     if (event.type === 'status' && ['finished', 'failed', 'cancelled'].includes(event.status)) {
-      final = event.error === undefined ? { status: event.status } : { status: event.status, error: event.error };
+      final =
+        event.error === undefined ? { status: event.status } : { status: event.status, error: event.error };
     }
   }
-  if (!final) throw new SlicetuneError('INTERNAL', `the event stream of job ${id} at ${url} closed before the job ended`);
+  if (!final)
+    throw new SlicetuneError(
+      'INTERNAL',
+      `the event stream of job ${id} at ${url} closed before the job ended`,
+    );
   return final;
 }
 
@@ -86,7 +91,9 @@ async function call(url: string, path: string, init: RequestInit, options: Clien
   } catch (e) {
     if (options.signal?.aborted) throw e;
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new SlicetuneError('NOT_FOUND', `cannot reach the slicetune service at ${url} (${cause})`, { cause: e });
+    throw new SlicetuneError('NOT_FOUND', `cannot reach the slicetune service at ${url} (${cause})`, {
+      cause: e,
+    });
   }
   if (response.ok) return response;
   const text = await response.text();

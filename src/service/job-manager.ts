@@ -4,19 +4,16 @@
  * dashboard. Jobs from several users run at once, each on its own slices of the one GPU.
  */
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { BackendOptions } from '../gpu/backend.js';
-import { type DeviceChoice, probeDevices } from '../gpu/device.js';
-import { extractTasks, isZooName, listZoo, loadModel } from '../graph/index.js';
+import type { DeviceChoice } from '../gpu/device.js';
 import type { RecordStore } from '../records/store.js';
-import { planTuning } from '../sharing/planner.js';
 import { tuneModel } from '../sharing/tune-model.js';
-import type { ModelTuningResult, TuneModelOptions, TuningPlan } from '../sharing/types.js';
-import type { Task } from '../templates/types.js';
-import { isSlicetuneError, SlicetuneError } from '../util/errors.js';
+import type { ModelTuningResult, TuneModelOptions } from '../sharing/types.js';
+import { SlicetuneError } from '../util/errors.js';
 import { AdmissionQueue } from './admission.js';
 import { HttpError } from './http-error.js';
 import { Job, type JobSummary } from './job.js';
+import { type DeviceFacts, JobPlanner, probeDeviceFacts } from './job-plan.js';
 import type { JobRequest } from './job-request.js';
 import { type ServiceState, serviceState } from './state.js';
 
@@ -35,19 +32,11 @@ export interface JobManagerOptions {
 /** Finished jobs kept for the API; older ones are forgotten (their records stay in the store). */
 const KEEP_FINISHED = 200;
 
-interface DeviceFacts {
-  name: string;
-  simulated: boolean;
-  sms: number;
-  green: boolean;
-  mps: boolean;
-}
-
 export class JobManager {
   private readonly jobs = new Map<string, Job>();
   private readonly admission: AdmissionQueue<Job>;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly modelTasks = new Map<string, Task[]>();
+  private readonly planner: JobPlanner;
   private closed = false;
 
   private constructor(
@@ -55,40 +44,24 @@ export class JobManager {
     readonly device: DeviceFacts,
   ) {
     this.admission = new AdmissionQueue(options.shareLimit ?? 100);
+    this.planner = new JobPlanner(device, this.admission.limit);
   }
 
   static async create(options: JobManagerOptions): Promise<JobManager> {
     const limit = options.shareLimit ?? 100;
     if (!(limit > 0 && limit <= 100)) {
-      throw new SlicetuneError('BAD_OPTION', `--gpu-share-limit must be a percentage in (0, 100], got ${limit}`);
+      throw new SlicetuneError(
+        'BAD_OPTION',
+        `--gpu-share-limit must be a percentage in (0, 100], got ${limit}`,
+      );
     }
-    const probe = await probeDevices(options.device);
-    const info = probe.devices[0];
-    if (!info) throw new SlicetuneError('NOT_FOUND', `no GPU to tune on: ${probe.reason}`);
-    return new JobManager(options, {
-      name: info.name,
-      simulated: info.simulated,
-      sms: info.sms,
-      green: probe.mechanisms.green.supported,
-      mps: probe.mechanisms.mps.supported,
-    });
+    return new JobManager(options, await probeDeviceFacts(options.device));
   }
 
   /** Plans a job and queues it (it starts at once when its claim fits). Throws HttpError 400. */
   submit(request: JobRequest): Job {
     if (this.closed) throw new HttpError(503, 'the service is shutting down');
-    const tasks = this.tasksOf(request.model);
-    const plan = this.plan(request, tasks);
-    const claim = claimOf(plan);
-    const limit = this.admission.limit;
-    if (claim > limit + 1e-9) {
-      throw new HttpError(
-        400,
-        `this job needs ${claim}% of the GPU (${plan.servers} server(s) at ${plan.percent}%, ${plan.mechanism}) ` +
-          `but this service hands out at most ${limit}%: ask for fewer servers or a smaller share`,
-        request.servers === undefined ? 'share' : 'servers',
-      );
-    }
+    const { tasks, plan, claim } = this.planner.plan(request);
     const job = new Job(randomUUID(), request, tasks, plan, claim);
     this.jobs.set(job.id, job);
     job.setStatus('queued');
@@ -147,40 +120,6 @@ export class JobManager {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private tasksOf(model: string): Task[] {
-    if (!isZooName(model)) {
-      throw new HttpError(400, `model: unknown model '${model}' (the service tunes zoo models: ${listZoo().join(', ')})`, 'model');
-    }
-    let tasks = this.modelTasks.get(model);
-    if (!tasks) {
-      tasks = extractTasks(loadModel(model)).tasks;
-      this.modelTasks.set(model, tasks);
-    }
-    return tasks;
-  }
-
-  private plan(request: JobRequest, tasks: Task[]): TuningPlan {
-    try {
-      return planTuning({
-        share: request.share,
-        deviceSms: this.device.sms,
-        cpuCores: availableParallelism(),
-        tasks: tasks.length,
-        green: this.device.green,
-        mps: this.device.mps,
-        baseline: request.baseline ?? false,
-        overrides: {
-          servers: request.servers,
-          clients: request.clients,
-          mechanism: request.sharing,
-        },
-      });
-    } catch (e) {
-      if (isSlicetuneError(e)) throw new HttpError(400, e.message);
-      throw e;
-    }
-  }
-
   private startAdmitted(): void {
     for (const job of this.admission.admit()) {
       const run = this.run(job).finally(() => this.inFlight.delete(run));
@@ -223,13 +162,4 @@ export class JobManager {
     const ended = [...this.jobs.values()].filter((j) => j.done);
     for (const job of ended.slice(0, Math.max(0, ended.length - KEEP_FINISHED))) this.jobs.delete(job.id);
   }
-}
-
-/**
- * The GPU a job takes while it runs: its slices together (servers x share), or the whole GPU for
- * `exclusive` and `timeslice`, which do not partition it, and for a baseline, which runs alone.
- */
-export function claimOf(plan: TuningPlan): number {
-  if (plan.mode === 'baseline' || plan.mechanism === 'exclusive' || plan.mechanism === 'timeslice') return 100;
-  return Math.min(100, plan.percent * plan.servers);
 }

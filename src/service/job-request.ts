@@ -25,9 +25,7 @@ export const jobRequestSchema = z
       .gt(0, 'must be a percentage of the GPU in (0, 100]')
       .max(100, 'must be a percentage of the GPU in (0, 100]'),
     trials: positiveInt(MAX_TRIALS, 'the trials per task'),
-    strategy: z
-      .enum(STRATEGY_NAMES, { error: `must be one of ${STRATEGY_NAMES.join(', ')}` })
-      .optional(),
+    strategy: z.enum(STRATEGY_NAMES, { error: `must be one of ${STRATEGY_NAMES.join(', ')}` }).optional(),
     sharing: z
       .enum(SLICE_MECHANISMS as [SliceMechanism, ...SliceMechanism[]], {
         error: `must be one of ${SLICE_MECHANISMS.join(', ')}`,
@@ -56,7 +54,10 @@ export const JOB_REQUEST_FIELDS = Object.keys(jobRequestSchema.shape);
 /** The request, or an HttpError 400 naming the first field at fault. */
 export function parseJobRequest(body: unknown): JobRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, `the request body must be a JSON object with the fields ${JOB_REQUEST_FIELDS.join(', ')}`);
+    throw new HttpError(
+      400,
+      `the request body must be a JSON object with the fields ${JOB_REQUEST_FIELDS.join(', ')}`,
+    );
   }
   const parsed = jobRequestSchema.safeParse(body);
   if (parsed.success) return parsed.data;

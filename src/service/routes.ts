@@ -37,7 +37,8 @@ export function createHandler(manager: JobManager, token: string | undefined) {
       checkBearer(request, token);
       await route(manager, method, url.pathname, request, response);
     } catch (e) {
-      const error = e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`);
+      const error =
+        e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`);
       if (response.headersSent) response.end();
       else sendJson(response, error.status, error.toJSON());
     }

@@ -33,8 +33,13 @@ export class TuningClient {
 
   /** Runs every task to its budget (or until the run's signal stops it). */
   async run(): Promise<void> {
-    // Tasks already complete in the store still get their re-timing before their best is final.
-    for (const r of this.runs) if (r.done) await this.finish(r);
+    try {
+      // Tasks already complete in the store still get their re-timing before their best is final.
+      for (const r of this.runs) if (r.done) await this.finish(r);
+    } catch (e) {
+      if (e instanceof Stopped || this.ctx.signal.aborted) return this.markStopped();
+      throw e;
+    }
     const lanes = this.pipelined ? 2 : 1;
     await Promise.all(Array.from({ length: lanes }, () => this.lane()));
   }

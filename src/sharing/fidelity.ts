@@ -6,8 +6,8 @@
  * without the bias of the top ones (picked because their co-located time was low).
  */
 import type { Trial } from '../search/types.js';
-import { quantile } from '../util/stats.js';
 import { Rng } from '../util/rng.js';
+import { quantile } from '../util/stats.js';
 import type { RunContext } from './context.js';
 import type { OnServer, TaskRun } from './task-run.js';
 import { sliceKeyOf } from './task-tuner.js';
@@ -28,7 +28,9 @@ export async function retimeAlone(run: TaskRun, ctx: RunContext, onServer: OnSer
   ];
   if (chosen.length === 0) return;
   const prepared = await ctx.session.prepare(run.inputsFor(chosen.map((c) => c.trial.config)));
-  const measured = await onServer((lease) => ctx.session.runAlone(prepared, ctx.measureOptions, lease.server));
+  const measured = await onServer((lease) =>
+    ctx.session.runAlone(prepared, ctx.measureOptions, lease.server),
+  );
   const now = Date.now();
   const pairs: DisturbancePair[] = [];
   let final: TaskRun['final'];

@@ -28,13 +28,17 @@ export interface ServerUsage {
   items: number;
 }
 
-/** Per-server sums of kernel time and runner time. */
+/**
+ * Per-server sums of kernel time and runner time. `wallPerKernelMs` turns a kernel's reported ms
+ * into wall ms: 1 on a real GPU; the simulated GPU reports model ms and sleeps them × timeScale.
+ */
 export class OccupancyMeter {
   private readonly usage: ServerUsage[];
 
   constructor(
     servers: number,
     private readonly options: MeasureOptions,
+    private readonly wallPerKernelMs = 1,
   ) {
     this.usage = Array.from({ length: servers }, () => ({ kernelMs: 0, runnerMs: 0, items: 0 }));
   }
@@ -45,7 +49,7 @@ export class OccupancyMeter {
     if (!u) return;
     for (const m of items) {
       if (m.runWallMs <= 0) continue;
-      u.kernelMs += kernelMsOf(m.result, this.options);
+      u.kernelMs += kernelMsOf(m.result, this.options) * this.wallPerKernelMs;
       u.runnerMs += m.runWallMs;
       u.items++;
     }

@@ -28,12 +28,15 @@ export function planTuning(input: PlanInput): TuningPlan {
   const { share, deviceSms, cpuCores, tasks, overrides = {} } = input;
   const why: string[] = [];
   const mechanism = chooseMechanism(input, why);
-  const smsEach = mechanism === 'exclusive' || mechanism === 'timeslice' ? deviceSms : (share * deviceSms) / 100;
+  const smsEach =
+    mechanism === 'exclusive' || mechanism === 'timeslice' ? deviceSms : (share * deviceSms) / 100;
 
   let servers: number;
   if (input.baseline) {
     servers = 1;
-    why.push('baseline: one server, alone on the GPU, tasks one after another, each batch built then measured');
+    why.push(
+      'baseline: one server, alone on the GPU, tasks one after another, each batch built then measured',
+    );
   } else if (overrides.servers !== undefined) {
     servers = overrides.servers;
     why.push(`${servers} server(s): as asked`);
@@ -62,7 +65,15 @@ export function planTuning(input: PlanInput): TuningPlan {
   }
   const compileWorkers = Math.max(1, cpuCores);
   why.push(`${compileWorkers} compile worker(s): one per CPU core, shared by the clients`);
-  return { mode: input.baseline ? 'baseline' : 'shared', mechanism, percent: share, servers, clients, compileWorkers, why };
+  return {
+    mode: input.baseline ? 'baseline' : 'shared',
+    mechanism,
+    percent: share,
+    servers,
+    clients,
+    compileWorkers,
+    why,
+  };
 }
 
 function chooseMechanism(input: PlanInput, why: string[]): SliceMechanism {
@@ -79,7 +90,9 @@ function chooseMechanism(input: PlanInput, why: string[]): SliceMechanism {
     }
     why.push(`${asked}: as asked`);
     if (asked === 'timeslice' && share < 100) {
-      why.push(`timeslice: each server's kernels get the whole GPU in turns, not a ${share}% slice (a control)`);
+      why.push(
+        `timeslice: each server's kernels get the whole GPU in turns, not a ${share}% slice (a control)`,
+      );
     }
     return asked;
   }
@@ -101,7 +114,10 @@ function chooseMechanism(input: PlanInput, why: string[]): SliceMechanism {
 
 function checkServers(mechanism: SliceMechanism, servers: number, share: number): void {
   if (mechanism === 'exclusive' && servers !== 1) {
-    throw new SlicetuneError('BAD_OPTION', `--sharing exclusive has exactly one server, asked for ${servers}`);
+    throw new SlicetuneError(
+      'BAD_OPTION',
+      `--sharing exclusive has exactly one server, asked for ${servers}`,
+    );
   }
   if (mechanism === 'green' && servers * share > 100 + 1e-9) {
     throw new SlicetuneError(
@@ -116,14 +132,17 @@ function validate(input: PlanInput): void {
   if (!(Number.isFinite(input.share) && input.share > 0 && input.share <= 100)) {
     throw bad(`share must be a percentage in (0, 100], got ${input.share}`);
   }
-  if (!(Number.isInteger(input.tasks) && input.tasks >= 1)) throw bad(`a model needs at least one task, got ${input.tasks}`);
-  if (!(Number.isInteger(input.deviceSms) && input.deviceSms >= 1)) throw bad(`device SMs must be >= 1, got ${input.deviceSms}`);
+  if (!(Number.isInteger(input.tasks) && input.tasks >= 1))
+    throw bad(`a model needs at least one task, got ${input.tasks}`);
+  if (!(Number.isInteger(input.deviceSms) && input.deviceSms >= 1))
+    throw bad(`device SMs must be >= 1, got ${input.deviceSms}`);
   const { servers, clients } = input.overrides ?? {};
   for (const [name, n] of [
     ['--servers', servers],
     ['--clients', clients],
   ] as const) {
-    if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw bad(`${name} must be a positive integer, got ${n}`);
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1))
+      throw bad(`${name} must be a positive integer, got ${n}`);
   }
   if (input.baseline && ((servers ?? 1) !== 1 || (clients ?? 1) !== 1)) {
     throw bad('--baseline runs one server and one client: drop --servers/--clients');
@@ -131,7 +150,10 @@ function validate(input: PlanInput): void {
 }
 
 function unavailable(what: string): SlicetuneError {
-  return new SlicetuneError('SLICE_UNAVAILABLE', `--sharing asks for ${what}, which this machine does not offer`);
+  return new SlicetuneError(
+    'SLICE_UNAVAILABLE',
+    `--sharing asks for ${what}, which this machine does not offer`,
+  );
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));

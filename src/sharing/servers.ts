@@ -2,7 +2,8 @@
  * The measurement servers are the slice pool's: one runner process per slice for mps, timeslice
  * and exclusive, one process holding every green context for green. The pool restarts a runner
  * that dies under an item, requeues what it was measuring, re-runs suspects alone and restarts
- * every MPS client after an MPS-wide fault; this module gives the tracker its view of them.
+ * every MPS client after an MPS-wide fault, and restarts one that dies while idle; this module
+ * gives the tracker its view of them.
  */
 import type { SlicePool } from '../measure/pool.js';
 import type { RunnerProcess } from '../measure/runner-process.js';
@@ -17,17 +18,5 @@ export function trackedServersOf(pool: SlicePool, percent: number): TrackedServe
     percent,
     group: groups.get(s.process) as string,
     health: () => ({ alive: s.process.alive, restarts: Math.max(0, s.process.restarts) }),
-    revive: () => reviveIdle(pool, s.process),
   }));
-}
-
-/**
- * Starts a runner that died idle (killed between batches: no item saw it die, so the pool did not
- * restart it). The pool must not be restarting anything at that moment, or it could start the
- * same runner twice: wait until it has settled, then look again.
- */
-async function reviveIdle(pool: SlicePool, process: RunnerProcess): Promise<void> {
-  await pool.settled();
-  if (process.alive) return;
-  await process.start();
 }

@@ -19,7 +19,10 @@ export function shardTasks(tasks: readonly Task[], clients: number): Task[][] {
     throw new SlicetuneError('BAD_OPTION', `clients must be a positive integer, got ${clients}`);
   }
   const maxFlops = Math.max(0, ...tasks.map((t) => workloadFlops(t.workload)));
-  const shards: { tasks: Task[]; load: number }[] = Array.from({ length: clients }, () => ({ tasks: [], load: 0 }));
+  const shards: { tasks: Task[]; load: number }[] = Array.from({ length: clients }, () => ({
+    tasks: [],
+    load: 0,
+  }));
   const byCost = [...tasks].sort((a, b) => tuningCost(b, maxFlops) - tuningCost(a, maxFlops));
   for (const task of byCost) {
     const lightest = shards.reduce((min, s) => (s.load < min.load ? s : min));

@@ -138,7 +138,10 @@ export class TaskRun {
       if (m.result.ok) this.validNewTrials++;
       else this.errors[m.result.kind]++;
     }
-    const best = Math.min(this.session.best?.cost ?? Infinity, ...measured.map((m) => (m.result.ok ? m.result.medianMs : Infinity)));
+    const best = Math.min(
+      this.session.best?.cost ?? Infinity,
+      ...measured.map((m) => (m.result.ok ? m.result.medianMs : Infinity)),
+    );
     ctx.emit({
       type: 'task',
       taskKey: this.task.key,

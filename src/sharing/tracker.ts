@@ -205,7 +205,9 @@ export class Tracker {
 
   private keyFor(request: ServerRequest): string {
     const match = this.servers.find(
-      (s) => s.percent === request.percent && (request.mechanism === undefined || s.slice.mechanism === request.mechanism),
+      (s) =>
+        s.percent === request.percent &&
+        (request.mechanism === undefined || s.slice.mechanism === request.mechanism),
     );
     if (!match) {
       const have = [...new Set(this.servers.map((s) => serverKey(s.slice.mechanism, s.percent)))].join(', ');
@@ -258,8 +260,7 @@ export class Tracker {
 
   private freeServers(key: string): TrackedServer[] {
     return this.servers.filter(
-      (s) =>
-        serverKey(s.slice.mechanism, s.percent) === key && !this.holder.has(s.index) && s.health().alive,
+      (s) => serverKey(s.slice.mechanism, s.percent) === key && !this.holder.has(s.index) && s.health().alive,
     );
   }
 
@@ -300,5 +301,7 @@ export class Tracker {
 
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new SlicetuneError('INTERNAL', 'stopped while waiting for a server');
+  return reason instanceof Error
+    ? reason
+    : new SlicetuneError('INTERNAL', 'stopped while waiting for a server');
 }

@@ -21,7 +21,7 @@ import { provenanceOf } from './task-tuner.js';
 import { Tracker } from './tracker.js';
 import type { FidelityOptions, ModelTuningResult, TaskSummary, TuneModelOptions } from './types.js';
 
-/** Shared mode re-times the 3 fastest of each task alone, and 2 random ones for the disturbance. */
+/** With several servers, each task's 3 fastest are re-timed alone, and 2 random ones for the disturbance. */
 export const DEFAULT_FIDELITY: FidelityOptions = { topK: 3, samples: 2 };
 
 export async function tuneModel(o: TuneModelOptions): Promise<ModelTuningResult> {
@@ -47,17 +47,24 @@ export async function tuneModel(o: TuneModelOptions): Promise<ModelTuningResult>
 
 async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<ModelTuningResult> {
   const { plan, store } = o;
-  // The baseline measures alone anyway: nothing to re-time unless asked.
-  const fidelity: FidelityOptions =
-    plan.mode === 'baseline' ? { topK: 0, samples: 0, ...o.fidelity } : { ...DEFAULT_FIDELITY, ...o.fidelity };
+  // The baseline, and any run on a single server, measures alone anyway: nothing to re-time
+  // unless asked.
+  const alone = plan.mode === 'baseline' || session.pool.servers.length === 1;
+  const fidelity: FidelityOptions = {
+    ...(alone ? { topK: 0, samples: 0 } : DEFAULT_FIDELITY),
+    ...o.fidelity,
+  };
   const retimes = fidelity.topK + fidelity.samples > 0 ? RetimeStore.open(store.path) : undefined;
   const tracker = new Tracker(trackedServersOf(session.pool, plan.percent));
+  o.onTracker?.(tracker);
   const inner = new AbortController();
   const stopOuter = () => inner.abort(o.signal?.reason);
   o.signal?.addEventListener('abort', stopOuter, { once: true });
   if (o.signal?.aborted) inner.abort(o.signal.reason);
   const measureOptions = o.measureOptions ?? DEFAULT_MEASURE_OPTIONS;
-  const meter = new OccupancyMeter(session.pool.servers.length, measureOptions);
+  // The simulated GPU sleeps a kernel's model time × timeScale: that is its wall time here.
+  const wallPerKernelMs = session.device.simulated ? (session.pool.config.backendOptions?.timeScale ?? 1) : 1;
+  const meter = new OccupancyMeter(session.pool.servers.length, measureOptions, wallPerKernelMs);
   const emit = (e: Parameters<NonNullable<TuneModelOptions['onEvent']>>[0]) => o.onEvent?.(e);
   const startedAt = Date.now();
   let runs: TaskRun[] = [];
@@ -103,7 +110,12 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
   try {
     const indexOf = new Map(o.tasks.map((t, i) => [t.key, i]));
     const clients = shardTasks(o.tasks, plan.clients).map(
-      (shard, c) => new TuningClient(c, shard.map((task) => ({ task, index: indexOf.get(task.key) ?? 0 })), ctx),
+      (shard, c) =>
+        new TuningClient(
+          c,
+          shard.map((task) => ({ task, index: indexOf.get(task.key) ?? 0 })),
+          ctx,
+        ),
     );
     runs = clients.flatMap((c) => c.runs).sort((a, b) => a.index - b.index);
     emit({
@@ -144,11 +156,20 @@ function estimate(runs: readonly TaskRun[]): number {
   return runs.reduce((a, r) => a + r.task.weight * r.bestMs, 0);
 }
 
-function resultOf(o: TuneModelOptions, ctx: RunContext, runs: readonly TaskRun[], wallMs: number): ModelTuningResult {
+function resultOf(
+  o: TuneModelOptions,
+  ctx: RunContext,
+  runs: readonly TaskRun[],
+  wallMs: number,
+): ModelTuningResult {
   const { session, meter, tracker } = ctx;
   const health = tracker.state().servers;
   const tasks = runs.map((r): TaskSummary => {
-    const best = r.final ?? (r.session.best ? { ms: r.session.best.cost, config: r.session.best.config, configKey: r.session.best.configKey } : undefined);
+    const best =
+      r.final ??
+      (r.session.best
+        ? { ms: r.session.best.cost, config: r.session.best.config, configKey: r.session.best.configKey }
+        : undefined);
     const bestMs = best?.ms ?? Number.POSITIVE_INFINITY;
     return {
       key: r.task.key,
@@ -206,7 +227,8 @@ function validate(o: TuneModelOptions): void {
     throw bad(`unknown search strategy '${o.strategy}' (choose one of: ${STRATEGY_NAMES.join(', ')})`);
   }
   const { plan } = o;
-  if (!(Number.isInteger(plan.clients) && plan.clients >= 1)) throw bad(`plan.clients must be >= 1, got ${plan.clients}`);
+  if (!(Number.isInteger(plan.clients) && plan.clients >= 1))
+    throw bad(`plan.clients must be >= 1, got ${plan.clients}`);
   if (plan.mode === 'baseline' && (plan.clients !== 1 || plan.servers !== 1)) {
     throw bad(`a baseline plan has one client and one server, got ${plan.clients} and ${plan.servers}`);
   }

@@ -12,6 +12,7 @@ import type { FailureKind, MeasureOptions } from '../measure/types.js';
 import type { RecordStore } from '../records/store.js';
 import type { Config } from '../space/types.js';
 import type { Task } from '../templates/types.js';
+import type { Tracker } from './tracker.js';
 
 export type TuningMode = 'baseline' | 'shared';
 
@@ -53,9 +54,11 @@ export interface TuneModelOptions {
   /** Stops between batches: batches in flight finish and are recorded, nothing new starts. */
   signal?: AbortSignal;
   onEvent?: (e: TuningEvent) => void;
+  /** Called once with the run's tracker, so a caller can poll `tracker.state()` while it runs. */
+  onTracker?: (tracker: Tracker) => void;
   /** Default DEFAULT_MEASURE_OPTIONS. */
   measureOptions?: MeasureOptions;
-  /** Re-timing alone before a task's best is final (shared mode; baseline measures alone anyway). */
+  /** Re-timing alone before a task's best is final (default: top 3 and 2 samples with several servers; none on one). */
   fidelity?: Partial<FidelityOptions>;
   /**
    * An open session to measure on instead of opening one from the plan (its pool must match the
@@ -144,7 +147,7 @@ export interface TaskSummary {
 export interface ServerSummary {
   index: number;
   slice: Slice;
-  /** Estimated ms of measured kernels on this server (launches x timed ms). */
+  /** Estimated wall ms of measured kernels on this server (launches × timed ms; × timeScale on the simulated GPU). */
   kernelMs: number;
   /** Ms its runner spent on items (kernels, checks, loads). */
   runnerMs: number;

@@ -67,6 +67,24 @@ describe('measurement pool on the simulated GPU', () => {
     expect(results[1]?.result.ok).toBe(true);
   });
 
+  it('restarts a runner that dies while idle', async () => {
+    session = await MeasureSession.open({
+      device: 'sim',
+      mechanism: 'mps',
+      slices: 2,
+      percent: 50,
+      compileWorkers: 1,
+      backendOptions: { timeScale: 0 },
+    });
+    session.pool.servers[1]?.process.kill();
+    await new Promise((r) => setTimeout(r, 50));
+    await session.pool.settled();
+    expect(session.pool.stats.restarts).toBe(1);
+    expect(session.pool.servers[1]?.process.alive).toBe(true);
+    const [r] = await session.run(await session.prepare([input(fmaVariant(shape, 9))]), options, 1);
+    expect(r?.result.ok).toBe(true);
+  });
+
   it('measures identical binaries once', async () => {
     session = await MeasureSession.open({
       device: 'sim',

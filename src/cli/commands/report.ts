@@ -17,7 +17,9 @@ interface ReportOptions {
 export function register(program: Command): void {
   program
     .command('report')
-    .description('write an HTML report and SVG charts: tuning curves, trials, failures, GFLOP/s, share matrix')
+    .description(
+      'write an HTML report and SVG charts: tuning curves, trials, failures, GFLOP/s, share matrix',
+    )
     .option('--db <file>', 'tuning record store (default: $SLICETUNE_DB, else ./slicetune.db)')
     .option('--out <dir>', 'folder to write report.html and the SVG charts into', 'slicetune-report')
     .option('--matrix <file>', 'tuned-at x run-at latency matrix (JSON: model, shares, latencyMs, peer?)')

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeviceChoice } from '../../gpu/device.js';
 import { RecordStore } from '../../records/store.js';
+import { checkListenAllowed } from '../../service/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startService } from '../../service/server.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { deviceOption, parseShare } from '../options.js';
+import { deviceOption } from '../options.js';
 
 interface ServeOptions {
   host: string;
@@ -28,11 +29,13 @@ export function register(program: Command): void {
     .option(
       '--gpu-share-limit <percent>',
       'share of the GPU the service hands out to jobs at once',
-      (v) => parseShare(v),
+      parseShareLimit,
       100,
     )
     .action(async (o: ServeOptions) => {
       const token = o.token ?? process.env.SLICETUNE_TOKEN;
+      // Refuse an open address before touching the record store.
+      checkListenAllowed(o.host, token);
       const db = resolve(o.db ?? process.env.SLICETUNE_DB ?? 'slicetune.db');
       const store = RecordStore.open(db);
       let service: Awaited<ReturnType<typeof startService>>;
@@ -79,4 +82,15 @@ function parsePort(value: string): number {
     throw new SlicetuneError('BAD_OPTION', `--port must be an integer from 0 to 65535, got '${value}'`);
   }
   return port;
+}
+
+function parseShareLimit(value: string): number {
+  const percent = Number(value);
+  if (value.trim() === '' || !Number.isFinite(percent) || percent <= 0 || percent > 100) {
+    throw new SlicetuneError(
+      'BAD_OPTION',
+      `--gpu-share-limit must be a percentage in (0, 100], got '${value}'`,
+    );
+  }
+  return percent;
 }

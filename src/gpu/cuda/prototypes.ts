@@ -15,12 +15,26 @@ export function registerDriverTypes(): void {
   koffi.alias('CUresult', 'int');
   koffi.alias('CUdevice', 'int');
   koffi.alias('CUdeviceptr', 'unsigned long long');
-  const handles = ['CUcontext', 'CUmodule', 'CUfunction', 'CUstream', 'CUevent', 'CUgreenCtx', 'CUgraph', 'CUgraphExec'];
+  const handles = [
+    'CUcontext',
+    'CUmodule',
+    'CUfunction',
+    'CUstream',
+    'CUevent',
+    'CUgreenCtx',
+    'CUgraph',
+    'CUgraphExec',
+  ];
   for (const handle of handles) {
     koffi.alias(handle, 'void *');
   }
   koffi.alias('CUdevResourceDesc', 'void *');
-  for (const enumName of ['CUdevice_attribute', 'CUfunction_attribute', 'CUdevResourceType', 'CUstreamCaptureMode']) {
+  for (const enumName of [
+    'CUdevice_attribute',
+    'CUfunction_attribute',
+    'CUdevResourceType',
+    'CUstreamCaptureMode',
+  ]) {
     koffi.alias(enumName, 'int');
   }
   // 144 bytes in CUDA 12.4..13.0; always passed as a Buffer of CU_DEV_RESOURCE_BYTES.

@@ -253,7 +253,10 @@ export class CudaSlice implements SliceContext {
 
   private ownGraph(graph: KernelGraph): CudaGraph {
     if (graph instanceof CudaGraph && graph.owner === this && this.res.graphs.has(graph)) return graph;
-    throw new SlicetuneError('BAD_OPTION', `graph was not captured in slice ${this.slice.id} (or was destroyed)`);
+    throw new SlicetuneError(
+      'BAD_OPTION',
+      `graph was not captured in slice ${this.slice.id} (or was destroyed)`,
+    );
   }
 
   private ownBuffer(buffer: DeviceBuffer): CudaBuffer {

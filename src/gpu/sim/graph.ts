@@ -29,11 +29,16 @@ export class SimGraph implements KernelGraph {
   }
 }
 
-function buffersOf(source: KernelSource, args: readonly LaunchArg[], role: 'input' | 'output'): DeviceBuffer[] {
+function buffersOf(
+  source: KernelSource,
+  args: readonly LaunchArg[],
+  role: 'input' | 'output',
+): DeviceBuffer[] {
   const out: DeviceBuffer[] = [];
   source.args.forEach((decl, i) => {
     const arg = args[i];
-    if (decl.kind === 'buffer' && decl.role === role && arg && !('int' in arg) && !('float' in arg)) out.push(arg);
+    if (decl.kind === 'buffer' && decl.role === role && arg && !('int' in arg) && !('float' in arg))
+      out.push(arg);
   });
   return out;
 }
@@ -129,7 +134,9 @@ export async function replaySimGraph(
   if (total > timeoutMs) {
     await sleep(timeoutMs * env.timeScale);
     const hung = g.steps.find((s) => s.source.model.simBehavior === 'hang');
-    const what = hung ? `"${hung.source.entry}" never finishes (planted hang)` : `needs ${total.toFixed(3)} ms`;
+    const what = hung
+      ? `"${hung.source.entry}" never finishes (planted hang)`
+      : `needs ${total.toFixed(3)} ms`;
     const where = `${count} replays of a ${g.launches}-launch graph on simulated slice ${env.slice.id}`;
     throw env.poison(new KernelTimeoutError(`${where} timed out after ${timeoutMs} ms: ${what}`));
   }

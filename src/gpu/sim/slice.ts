@@ -17,8 +17,8 @@ import type {
 import { KernelTimeoutError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice, SliceSpec } from '../types.js';
 import { simCudaError } from './cuda-codes.js';
-import { bindLaunch, writeOutputs } from './launch-data.js';
 import { checkCapturedLaunches, replaySimGraph, replaysAgree, SimGraph } from './graph.js';
+import { bindLaunch, writeOutputs } from './launch-data.js';
 import type { MemoryLedger, SimBuffer } from './memory.js';
 import {
   GRAPH_NODE_BYTES,
@@ -42,7 +42,6 @@ export interface SimProcess {
   /** The sticky error that ended this process's context, if any. */
   poison: Error | null;
 }
-
 
 export class SimSliceContext implements SliceContext {
   readonly slice: Slice;
@@ -142,10 +141,18 @@ export class SimSliceContext implements SliceContext {
     for (const step of steps) {
       const k = this.ownKernel(step.kernel, 'cuLaunchKernel');
       if (k.entry !== step.source.entry)
-        throw simCudaError('cuLaunchKernel', 'CUDA_ERROR_INVALID_HANDLE', `"${k.entry}" launched as "${step.source.entry}"`);
+        throw simCudaError(
+          'cuLaunchKernel',
+          'CUDA_ERROR_INVALID_HANDLE',
+          `"${k.entry}" launched as "${step.source.entry}"`,
+        );
     }
     checkCapturedLaunches(steps, this.ledger);
-    const bytes = this.ledger.reserve(GRAPH_NODE_BYTES * steps.length, MODULE_ALLOC_UNIT, 'cuGraphInstantiate');
+    const bytes = this.ledger.reserve(
+      GRAPH_NODE_BYTES * steps.length,
+      MODULE_ALLOC_UNIT,
+      'cuGraphInstantiate',
+    );
     const graph = new SimGraph(this, steps, bytes, replaysAgree(steps));
     this.graphs.add(graph);
     return graph;
@@ -259,7 +266,11 @@ export class SimSliceContext implements SliceContext {
 
   private ownGraph(graph: KernelGraph, call: string): SimGraph {
     if (!(graph instanceof SimGraph) || graph.owner !== this || graph.destroyed)
-      throw simCudaError(call, 'CUDA_ERROR_INVALID_HANDLE', 'graph was not captured on this slice (or was destroyed)');
+      throw simCudaError(
+        call,
+        'CUDA_ERROR_INVALID_HANDLE',
+        'graph was not captured on this slice (or was destroyed)',
+      );
     return graph;
   }
 

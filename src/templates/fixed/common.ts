@@ -58,7 +58,9 @@ export function coalesce(shape: readonly number[], maps: readonly StridedMap[]):
       });
     } else {
       outShape.push(d);
-      maps.forEach((m, j) => outStrides[j]?.push(m.strides[i] ?? 0));
+      maps.forEach((m, j) => {
+        outStrides[j]?.push(m.strides[i] ?? 0);
+      });
     }
   }
   return { shape: outShape, maps: maps.map((m, j) => ({ strides: outStrides[j] ?? [], offset: m.offset })) };
@@ -104,7 +106,7 @@ export function offsetC(space: IterationSpace, m: number): string {
 /** A float literal CUDA reads back exactly (infinities through their bit patterns). */
 export function floatC(x: number): string {
   if (x === Number.POSITIVE_INFINITY) return '__int_as_float(0x7f800000)';
-  if (x === Number.NEGATIVE_INFINITY) return '__int_as_float(0xff800000)';
+  if (x === Number.NEGATIVE_INFINITY) return '__int_as_float((int)0xff800000u)';
   if (!Number.isFinite(x))
     throw new SlicetuneError('BAD_OPTION', `fixed kernels: ${x} is not a usable constant`);
   const f = Math.fround(x);

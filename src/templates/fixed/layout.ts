@@ -41,7 +41,10 @@ function stridedCopy(
 
 function checkShape(what: string, shape: readonly number[]): void {
   if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new SlicetuneError('BAD_SHAPE', `fixed kernels: ${what} of shape [${shape}] (every extent must be >= 1)`);
+    throw new SlicetuneError(
+      'BAD_SHAPE',
+      `fixed kernels: ${what} of shape [${shape}] (every extent must be >= 1)`,
+    );
   }
 }
 
@@ -49,7 +52,10 @@ function checkShape(what: string, shape: readonly number[]): void {
 export function transposeSpace(shape: readonly number[], perm: readonly number[]): IterationSpace {
   const sorted = [...perm].sort((a, b) => a - b);
   if (perm.length !== shape.length || sorted.some((p, i) => p !== i)) {
-    throw new SlicetuneError('BAD_SHAPE', `fixed kernels: perm [${perm}] is not a permutation of rank ${shape.length}`);
+    throw new SlicetuneError(
+      'BAD_SHAPE',
+      `fixed kernels: perm [${perm}] is not a permutation of rank ${shape.length}`,
+    );
   }
   const inStrides = denseStrides(shape);
   const outShape = perm.map((p) => shape[p] ?? 1);
@@ -82,7 +88,10 @@ export function sliceSpace(shape: readonly number[], box: SliceBox): IterationSp
     return c >= 1 && first >= 0 && first < d && last >= 0 && last < d;
   });
   if (!ok || box.start.length !== shape.length) {
-    throw new SlicetuneError('BAD_SHAPE', `fixed kernels: slice ${JSON.stringify(box)} does not fit [${shape}]`);
+    throw new SlicetuneError(
+      'BAD_SHAPE',
+      `fixed kernels: slice ${JSON.stringify(box)} does not fit [${shape}]`,
+    );
   }
   const offset = box.start.reduce((acc, s, i) => acc + s * (inStrides[i] ?? 0), 0);
   return coalesce(box.count, [
@@ -93,13 +102,26 @@ export function sliceSpace(shape: readonly number[], box: SliceBox): IterationSp
 
 export function sliceKernel(shape: readonly number[], box: SliceBox): KernelSource {
   checkShape('slice', shape);
-  return stridedCopy('slice', { shape, ...box }, sliceSpace(shape, box), elementsOf(shape), elementsOf(box.count));
+  return stridedCopy(
+    'slice',
+    { shape, ...box },
+    sliceSpace(shape, box),
+    elementsOf(shape),
+    elementsOf(box.count),
+  );
 }
 
 /** One slice kernel per piece of a split along `axis` (sizes sum to the axis' extent). */
-export function splitKernels(shape: readonly number[], axis: number, sizes: readonly number[]): KernelSource[] {
+export function splitKernels(
+  shape: readonly number[],
+  axis: number,
+  sizes: readonly number[],
+): KernelSource[] {
   if (sizes.reduce((a, b) => a + b, 0) !== shape[axis]) {
-    throw new SlicetuneError('BAD_SHAPE', `fixed kernels: split sizes [${sizes}] do not cover axis ${axis} of [${shape}]`);
+    throw new SlicetuneError(
+      'BAD_SHAPE',
+      `fixed kernels: split sizes [${sizes}] do not cover axis ${axis} of [${shape}]`,
+    );
   }
   let offset = 0;
   return sizes.map((size) => {
@@ -111,11 +133,20 @@ export function splitKernels(shape: readonly number[], axis: number, sizes: read
 }
 
 /** The space of concat piece `index`: over that input, writing into its place along `axis`. */
-export function concatSpace(shapes: readonly (readonly number[])[], axis: number, index: number): IterationSpace {
+export function concatSpace(
+  shapes: readonly (readonly number[])[],
+  axis: number,
+  index: number,
+): IterationSpace {
   const first = shapes[0] ?? [];
-  const fits = shapes.every((s) => s.length === first.length && s.every((d, i) => i === axis || d === first[i]));
+  const fits = shapes.every(
+    (s) => s.length === first.length && s.every((d, i) => i === axis || d === first[i]),
+  );
   if (!fits || axis < 0 || axis >= first.length) {
-    throw new SlicetuneError('BAD_SHAPE', `fixed kernels: cannot concatenate ${JSON.stringify(shapes)} on axis ${axis}`);
+    throw new SlicetuneError(
+      'BAD_SHAPE',
+      `fixed kernels: cannot concatenate ${JSON.stringify(shapes)} on axis ${axis}`,
+    );
   }
   const outShape = first.map((d, i) => (i === axis ? shapes.reduce((a, s) => a + (s[axis] ?? 0), 0) : d));
   const outStrides = denseStrides(outShape);

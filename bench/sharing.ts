@@ -1,0 +1,223 @@
+/**
+ * bench/sharing: tuning a whole model on a shared GPU against the classic loop (issue 6).
+ * ResNet-18, the same trial budget per task, for target shares 100% and 25%:
+ *   baseline  one client, one server alone on the GPU, tasks in turn, batches built then measured
+ *   green     the planner's servers on green contexts (100%: one green server, two pipelined lanes)
+ *   mps       MPS servers (25%: four at 25%; 100%: four MPS clients at 100% each, sharing all SMs)
+ * and for each: a) valid trials per minute, b) time until the estimated model latency (Σ weight ×
+ * best) is within 3% of the baseline's final one, c) GPU measurement occupancy (measured-kernel
+ * slice-seconds / wall × slices), d) the disturbance (co-located / alone time of sampled configs).
+ * Every run has its own fresh record store. Runs are capped (--cap-s, baselines get twice as
+ * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
+ * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
+ *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2] [--only ab]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
+import type { DeviceInfo, SliceMechanism } from '../src/gpu/types.js';
+import { extractTasks, loadModel } from '../src/graph/index.js';
+import { RecordStore } from '../src/records/store.js';
+import { planTuning } from '../src/sharing/planner.js';
+import { tuneModel } from '../src/sharing/tune-model.js';
+import type { ModelTuningResult, TuningPlan } from '../src/sharing/types.js';
+import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
+
+const device = argValue('device', 'cuda') as DeviceChoice;
+const outDir = argValue('out', process.env.OUT ?? 'out');
+const trials = Number(argValue('trials', '32'));
+const batch = Number(argValue('batch', '8'));
+const strategy = argValue('strategy', 'model');
+const capS = Number(argValue('cap-s', '50'));
+const timeScale = Number(argValue('time-scale', '1'));
+const model = argValue('model', 'resnet18');
+const fidelity = {
+  topK: Number(argValue('retime-top', '3')),
+  samples: Number(argValue('retime-samples', '2')),
+};
+const WITHIN = 0.03;
+
+const { tasks } = extractTasks(loadModel(model));
+const probe = await probeDevices(device);
+const card: DeviceInfo | undefined = probe.devices[0];
+const out: string[] = [];
+const json: Record<string, unknown> = {
+  model,
+  trialsPerTask: trials,
+  batch,
+  strategy,
+  capS,
+  fidelity,
+  tasks: tasks.length,
+};
+const scratch = mkdtempSync(join(tmpdir(), 'bench-sharing-'));
+
+interface Run {
+  label: string;
+  plan: TuningPlan;
+  result: ModelTuningResult;
+  capped: boolean;
+  /** [elapsed ms, estimated model ms] after every batch, once finite. */
+  curve: [number, number][];
+}
+
+async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise<Run> {
+  const store = RecordStore.open(join(scratch, `${label.replace(/\W+/g, '-')}.db`));
+  const curve: [number, number][] = [];
+  const signal = AbortSignal.timeout(capMs);
+  const t = performance.now();
+  try {
+    const result = await tuneModel({
+      tasks,
+      plan,
+      device,
+      store,
+      runId: label,
+      trialsPerTask: trials,
+      strategy,
+      seed: 1,
+      batchSize: batch,
+      backendOptions: { timeScale, seed: 1 },
+      ...(plan.mode === 'shared' && plan.servers > 1 ? { fidelity } : {}),
+      signal,
+      onEvent: (e) => {
+        if (e.type === 'estimate' && Number.isFinite(e.estimatedModelMs))
+          curve.push([e.elapsedMs, e.estimatedModelMs]);
+      },
+    });
+    process.stderr.write(
+      `${label}: ${result.validTrials} valid trials in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+    );
+    return { label, plan, result, capped: result.stopped, curve };
+  } finally {
+    store.close();
+  }
+}
+
+function planFor(share: number, mode: 'baseline' | SliceMechanism): TuningPlan {
+  const base = {
+    share,
+    deviceSms: card?.sms ?? 132,
+    cpuCores: availableParallelism(),
+    tasks: tasks.length,
+    green: probe.mechanisms.green.supported,
+    mps: probe.mechanisms.mps.supported,
+  };
+  if (mode === 'baseline') return planTuning({ ...base, baseline: true });
+  // MPS at 100%: four clients that may each use every SM (green contexts cannot overlap).
+  const servers = mode === 'mps' && share === 100 ? 4 : undefined;
+  return planTuning({ ...base, overrides: { mechanism: mode, ...(servers ? { servers } : {}) } });
+}
+
+/** First elapsed ms at which the estimate is within 3% of `target` (undefined if never). */
+function timeToWithin(curve: readonly [number, number][], target: number): number | undefined {
+  return curve.find(([, ms]) => ms <= target * (1 + WITHIN))?.[0];
+}
+
+async function section(share: number): Promise<void> {
+  const runs: Run[] = [];
+  const notes: string[] = [];
+  const modes = ['baseline', 'green', 'mps'] as const;
+  for (const mode of modes) {
+    if (mode !== 'baseline' && !probe.mechanisms[mode].supported) {
+      notes.push(`- ${mode}: skipped (${probe.mechanisms[mode].why})`);
+      continue;
+    }
+    const capMs = (mode === 'baseline' ? 2 : 1) * capS * 1000;
+    runs.push(await tuneOnce(`${mode}-${share}`, planFor(share, mode), capMs));
+  }
+  const baseline = runs.find((r) => r.plan.mode === 'baseline');
+  if (!baseline) throw new Error('the baseline run is missing');
+  const target = baseline.result.estimatedModelMs;
+  const tBase = timeToWithin(baseline.curve, target);
+  const perMin = (r: Run) => (r.result.validTrials / Math.max(1, r.result.wallMs)) * 60_000;
+  const rows: (string | number)[][] = [
+    [
+      'run',
+      'plan',
+      'valid / trials',
+      'wall s',
+      'a) valid trials/min',
+      'x baseline',
+      'b) s to within 3%',
+      'time saved',
+      'c) occupancy',
+      'final est. ms',
+      'd) disturbance median / p90',
+      'restarts',
+    ],
+  ];
+  for (const r of runs) {
+    const t = timeToWithin(r.curve, target);
+    const d = r.result.disturbance;
+    rows.push([
+      r.label + (r.capped ? ' (capped)' : ''),
+      `${r.plan.servers}x ${r.plan.mechanism} ${r.plan.percent}%, ${r.plan.clients} client(s)`,
+      `${r.result.validTrials} / ${r.result.trials}`,
+      fmt(r.result.wallMs / 1000),
+      fmt(perMin(r)),
+      fmt(perMin(r) / perMin(baseline)),
+      t === undefined ? 'not reached' : fmt(t / 1000),
+      t === undefined || tBase === undefined ? '-' : `${fmt(100 * (1 - t / tBase))}%`,
+      `${fmt(100 * r.result.occupancy)}%`,
+      fmt(r.result.estimatedModelMs, 4),
+      d ? `${fmt(d.median)} / ${fmt(d.p90)} (n=${d.samples})` : '- (alone)',
+      r.result.stats.restarts,
+    ]);
+  }
+  out.push(
+    `## ${share === 100 ? 'a' : 'b'}) target share ${share}%: ${model}, ${trials} trials per task (${tasks.length} tasks), strategy ${strategy}`,
+    '',
+    mdTable(rows),
+    '',
+    ...notes,
+    `Baseline final estimated model latency: ${fmt(target, 4)} ms; "within 3%" means an estimate <= ${fmt(target * (1 + WITHIN), 4)} ms.`,
+    "Estimates during a shared run use co-located timings; each task's final best is its fastest top-3 config re-timed alone.",
+    '',
+  );
+  json[`share${share}`] = runs.map((r) => ({
+    label: r.label,
+    plan: r.plan,
+    capped: r.capped,
+    validTrials: r.result.validTrials,
+    trials: r.result.trials,
+    wallMs: r.result.wallMs,
+    validPerMinute: perMin(r),
+    timeToWithin3PctMs: timeToWithin(r.curve, target) ?? null,
+    occupancy: r.result.occupancy,
+    estimatedModelMs: r.result.estimatedModelMs,
+    disturbance: r.result.disturbance
+      ? { ...r.result.disturbance, pairs: r.result.disturbance.pairs.length }
+      : null,
+    servers: r.result.servers,
+    stats: r.result.stats,
+    tasks: r.result.tasks.map((t) => ({
+      key: t.key,
+      bestMs: t.bestMs,
+      colocatedBestMs: t.colocatedBestMs,
+      trials: t.trials,
+    })),
+    curve: downsample(r.curve, 200),
+  }));
+}
+
+function downsample<T>(xs: readonly T[], n: number): T[] {
+  if (xs.length <= n) return [...xs];
+  return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))] as T);
+}
+
+try {
+  await runBenchmark({
+    name: 'sharing',
+    outDir,
+    only: argValue('only', 'ab'),
+    sections: { a: () => section(100), b: () => section(25) },
+    out,
+    json,
+    card: () => card,
+    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --cap-s ${capS}`,
+  });
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
