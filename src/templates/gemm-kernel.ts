@@ -8,7 +8,7 @@ import { type ArgNames, kernelSignature } from './cuda.js';
 import { epilogueStore } from './epilogue.js';
 import type { GemmPlan, GemmProblem } from './gemm-core.js';
 import { operandCode } from './gemm-operands.js';
-import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
+import { splitKDeclarations, splitKStores } from './splitk.js';
 import { stagedMainLoop } from './staged-loop.js';
 
 export interface GemmKernelParts {
@@ -113,11 +113,9 @@ export function gemmKernelCode(p: GemmProblem, plan: GemmPlan, parts: GemmKernel
     }
   }`;
   const split = t.splitK > 1;
-  const stores = split
-    ? `${eachOutput((s) => `{ ${splitKAccumulate(s.index, 'acc[i][j]')} }`)}
-  ${splitKArrive('blockIdx.x', t.splitK)}
-  ${eachOutput((s) => `{ ${splitKTake(s.index, 'sum_')} ${epilogueStore(parts.w, parts.names, { ...s, acc: 'sum_' })} }`)}`
-    : eachOutput((s) => epilogueStore(parts.w, parts.names, { ...s, acc: 'acc[i][j]' }));
+  const stores = splitKStores(t.splitK, eachOutput, 'acc[i][j]', (site) =>
+    epilogueStore(parts.w, parts.names, site),
+  );
   return `// slicetune ${parts.comment}
 // tile ${t.bm}x${t.bn}x${t.bk}, thread tile ${t.tm}x${t.tn}, warp ${t.warpM}x${warpN}, split-K ${t.splitK}, ${t.doubleBuffer ? 'double' : 'single'}-buffered
 ${split ? splitKDeclarations(p.outputs, plan.grid[0]) : ''}

@@ -42,3 +42,21 @@ __threadfence();`;
 export function splitKTake(index: string, name: string): string {
   return `const float ${name} = __ldcg(&sk_ws[${index}]); __stcg(&sk_ws[${index}], 0.0f);`;
 }
+
+/**
+ * The output stage of a GEMM-shaped kernel: without split-K, the epilogue stores each
+ * accumulator; with it, every block adds its partial sums, the last block of the tile takes the
+ * totals and stores them through the epilogue. `eachOutput` wraps a body in the kernel's loops
+ * over its outputs; `acc` names the accumulator there.
+ */
+export function splitKStores(
+  splitK: number,
+  eachOutput: (body: (site: { index: string; channel: string }) => string) => string,
+  acc: string,
+  store: (site: { index: string; channel: string; acc: string }) => string,
+): string {
+  if (splitK <= 1) return eachOutput((s) => store({ ...s, acc }));
+  return `${eachOutput((s) => `{ ${splitKAccumulate(s.index, acc)} }`)}
+  ${splitKArrive('blockIdx.x', splitK)}
+  ${eachOutput((s) => `{ ${splitKTake(s.index, 'sum_')} ${store({ ...s, acc: 'sum_' })} }`)}`;
+}

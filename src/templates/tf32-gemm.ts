@@ -15,7 +15,7 @@ import type { GemmKernelParts } from './gemm-kernel.js';
 import { operandCode, operandStats, type TileGeometry } from './gemm-operands.js';
 import { modelRegs } from './limits.js';
 import { clamp } from './model.js';
-import { splitKAccumulate, splitKArrive, splitKDeclarations, splitKTake } from './splitk.js';
+import { splitKDeclarations, splitKStores } from './splitk.js';
 import { stagedMainLoop } from './staged-loop.js';
 
 export interface Tf32Tiling {
@@ -165,11 +165,9 @@ export function tf32KernelCode(p: GemmProblem, plan: Tf32Plan, parts: GemmKernel
     }
   }`;
   const split = t.splitK > 1;
-  const stores = split
-    ? `${eachOutput((s) => `{ ${splitKAccumulate(s.index, 'acc[i][j][q]')} }`)}
-  ${splitKArrive('blockIdx.x', t.splitK)}
-  ${eachOutput((s) => `{ ${splitKTake(s.index, 'sum_')} ${epilogueStore(parts.w, parts.names, { ...s, acc: 'sum_' })} }`)}`
-    : eachOutput((s) => epilogueStore(parts.w, parts.names, { ...s, acc: 'acc[i][j][q]' }));
+  const stores = splitKStores(t.splitK, eachOutput, 'acc[i][j][q]', (site) =>
+    epilogueStore(parts.w, parts.names, site),
+  );
   return `// slicetune ${parts.comment}
 // TF32 mma.sync m16n8k8: tile ${t.bm}x${t.bn}x${t.bk}, warps ${t.warpsM}x${t.warpsN}, split-K ${t.splitK}
 ${split ? splitKDeclarations(p.outputs, plan.grid[0]) : ''}
