@@ -3,28 +3,18 @@
  * per slice for mps/timeslice/exclusive, one for all green contexts), restarts them when they
  * die, and keeps every item's fate a value:
  * - a kernel that hangs is a `timeout` (its runner is killed and restarted);
- * - a sticky fault seen while other kernels ran beside it may be a neighbour's (under MPS one
- *   client's fault kills every client), so it is re-run alone: only a fault alone is `fault`;
- * - an item whose runner died under it without an answer is requeued.
+ * - a fault or a hang seen while other kernels ran beside it may be a neighbour's (under MPS one
+ *   client's fault kills every client), so it is re-run alone: only what fails alone counts;
+ * - after a fault under MPS every client restarts before anything else runs;
+ * - an item whose runner died under it without an answer is requeued; a runner that dies idle
+ *   is restarted; work bound to a runner that cannot restart fails as `fault`.
  */
-import type { BackendOptions } from '../gpu/backend.js';
-import type { BackendKind, DeviceInfo, Slice, SliceMechanism, SliceSpec } from '../gpu/types.js';
+import type { DeviceInfo, Slice } from '../gpu/types.js';
 import { SlicetuneError } from '../util/errors.js';
-import type { RunnerConfig, RunnerItem } from './protocol.js';
+import type { RunnerItem } from './protocol.js';
+import { type PoolConfig, runnerLayout } from './runner-layout.js';
 import { RunnerProcess, type RunOutcome } from './runner-process.js';
 import type { MeasuredItem, MeasureOptions, MeasureResult } from './types.js';
-
-export interface PoolConfig {
-  backend: BackendKind;
-  mechanism: SliceMechanism;
-  /** Number of slices (measurement servers); `exclusive` always has one. */
-  slices: number;
-  /** Share of the GPU per slice, percent (ignored for exclusive and timeslice: whole GPU). */
-  percent: number;
-  backendOptions?: BackendOptions;
-  /** Extra environment for every runner process (MPS pipe directory and thread percentage). */
-  env?: Record<string, string>;
-}
 
 export interface SliceServer {
   readonly index: number;
@@ -310,18 +300,4 @@ export class SlicePool {
 /** How long a runner may take to start on an item before its first heartbeat. */
 const FIRST_HEARTBEAT_MS = 10_000;
 
-/** Which runner processes a pool needs, and which slices each one hosts. */
-export function runnerLayout(config: PoolConfig): RunnerConfig[] {
-  const n = config.mechanism === 'exclusive' ? 1 : config.slices;
-  if (!Number.isInteger(n) || n < 1) throw new SlicetuneError('BAD_OPTION', `slices must be >= 1, got ${n}`);
-  const percent = config.mechanism === 'exclusive' || config.mechanism === 'timeslice' ? 100 : config.percent;
-  if (!(percent > 0 && percent <= 100)) {
-    throw new SlicetuneError('BAD_OPTION', `share must be in (0, 100] percent, got ${config.percent}`);
-  }
-  const spec: SliceSpec = { mechanism: config.mechanism, percent };
-  const backendOptions = { ...config.backendOptions, coRunningSlices: n };
-  const one = (slices: SliceSpec[]): RunnerConfig => ({ backend: config.backend, slices, backendOptions });
-  // Green contexts share SMs only inside one process: all green slices live in one runner.
-  if (config.mechanism === 'green') return [one(Array.from({ length: n }, () => spec))];
-  return Array.from({ length: n }, () => one([spec]));
-}
+export type { PoolConfig } from './runner-layout.js';
