@@ -26,7 +26,10 @@ export interface SliceServer {
 export interface PoolStats {
   restarts: number;
   requeued: number;
+  /** Suspects (a fault or hang beside other kernels) measured again with the GPU to themselves. */
   isolatedReruns: number;
+  /** Items measured alone on request (measureAlone: re-timing of best configs). */
+  aloneRuns: number;
 }
 
 interface Job {
@@ -34,7 +37,10 @@ interface Job {
   options: MeasureOptions;
   server?: number;
   attempts: number;
+  /** Runs only with nothing else in flight (a suspect, or measured alone on request). */
   suspect: boolean;
+  /** Asked for by measureAlone (not a suspect). */
+  alone: boolean;
   colocated: boolean;
   resolve: (m: MeasuredItem) => void;
 }
@@ -42,7 +48,7 @@ interface Job {
 const MAX_ATTEMPTS = 3;
 
 export class SlicePool {
-  readonly stats: PoolStats = { restarts: 0, requeued: 0, isolatedReruns: 0 };
+  readonly stats: PoolStats = { restarts: 0, requeued: 0, isolatedReruns: 0, aloneRuns: 0 };
   private readonly queue: Job[] = [];
   private readonly busy = new Map<number, Job>();
   private readonly restarting = new Set<RunnerProcess>();
@@ -130,7 +136,16 @@ export class SlicePool {
     if (this.closed) throw new SlicetuneError('INTERNAL', 'measurement pool is closed');
     return new Promise((resolve) => {
       // An item to be measured alone is dispatched like a suspect: only when nothing else runs.
-      this.queue.push({ item, options, server, attempts: 0, suspect: alone, colocated: false, resolve });
+      this.queue.push({
+        item,
+        options,
+        server,
+        attempts: 0,
+        suspect: alone,
+        alone,
+        colocated: false,
+        resolve,
+      });
       if (this.dead.size > 0) this.sweepDead();
       this.dispatch();
     });
@@ -139,6 +154,8 @@ export class SlicePool {
   /** Hands queued jobs to free, live servers; a suspect runs only with the GPU to itself. */
   private dispatch(): void {
     if (this.barrier) return;
+    // A job that must run alone keeps the GPU to itself until it settles.
+    if ([...this.busy.values()].some((j) => j.suspect)) return;
     const suspectIndex = this.queue.findIndex((j) => j.suspect);
     if (suspectIndex >= 0) {
       if (this.busy.size > 0) return;
@@ -146,7 +163,8 @@ export class SlicePool {
       const server = this.freeServers().find((s) => job.server === undefined || s.index === job.server);
       if (!server) return;
       this.queue.splice(suspectIndex, 1);
-      this.stats.isolatedReruns++;
+      if (job.alone) this.stats.aloneRuns++;
+      else this.stats.isolatedReruns++;
       this.launch(job, server);
       return;
     }

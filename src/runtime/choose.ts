@@ -16,6 +16,11 @@ export interface KernelSelector {
   store?: RecordStore | undefined;
   /** The share the model runs at, percent. */
   percent: number;
+  /**
+   * Take the records tuned at this share instead of `percent` (a variant tuned at X run on a
+   * slice of Y: the sweep's matrix). Default: `percent`.
+   */
+  tunedAtPercent?: number | undefined;
   /** Only records tuned with this mechanism (default: any; a share is a share of SMs). */
   mechanism?: SliceMechanism | undefined;
   /** Records of this device only (the runtime passes its own device's name). */
@@ -78,7 +83,12 @@ export function chooseKernel(node: string, w: Workload, device: DeviceInfo, s: K
   const key = workloadKey(w);
   const untuned = (why: string) => defaultKernel(node, w, device, `untuned: ${why}; default config`);
   if (!s.store) return untuned('no record store');
-  const answer = s.store.best(key, { percent: s.percent, mechanism: s.mechanism, deviceName: s.deviceName });
+  const recordShare = s.tunedAtPercent ?? s.percent;
+  const answer = s.store.best(key, {
+    percent: recordShare,
+    mechanism: s.mechanism,
+    deviceName: s.deviceName,
+  });
   if (!answer) return untuned(`no successful record on ${s.deviceName}`);
   let record: TuningRecord | undefined = answer.record;
   let note = answer.note;
@@ -109,7 +119,7 @@ export function chooseKernel(node: string, w: Workload, device: DeviceInfo, s: K
       configKey: record.configKey,
       tuned: true,
       tunedPercent: record.slice.percent,
-      exact: record.slice.percent === s.percent,
+      exact: record.slice.percent === recordShare,
       note,
       recordMs: medianOf(record),
       precision: template.tensorCore ? 'tf32' : 'f32',

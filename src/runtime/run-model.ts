@@ -7,6 +7,7 @@
 import { openBackend, resolveBackend } from '../gpu/device.js';
 import type { DeviceInfo } from '../gpu/types.js';
 import { extractTasks, type Graph, loadModel, randomGraphInputs } from '../graph/index.js';
+import { formatPercent } from '../records/share.js';
 import { RecordStore } from '../records/store.js';
 import { SlicetuneError } from '../util/errors.js';
 import { buildPlan } from './build.js';
@@ -28,6 +29,9 @@ function checkOptions(o: RunModelOptions): { runs: number; warmup: number; seed:
     throw new SlicetuneError('BAD_OPTION', `warmup must be an integer >= 0, got ${warmup}`);
   if (!(o.percent > 0 && o.percent <= 100))
     throw new SlicetuneError('BAD_OPTION', `share must be in (0, 100], got ${o.percent}`);
+  const t = o.tunedAtPercent;
+  if (t !== undefined && !(t > 0 && t <= 100))
+    throw new SlicetuneError('BAD_OPTION', `tunedAtPercent must be in (0, 100], got ${t}`);
   return { runs, warmup, seed: o.seed ?? 1 };
 }
 
@@ -37,6 +41,7 @@ function selectKernels(o: RunModelOptions, optimized: Graph, device: DeviceInfo)
     return planExecution(optimized, device, {
       store,
       percent: o.percent,
+      tunedAtPercent: o.tunedAtPercent,
       mechanism: o.recordMechanism,
       deviceName: device.name,
       allowTensorCores: o.allowTensorCores,
@@ -73,7 +78,13 @@ export async function runModel(o: RunModelOptions): Promise<RunReport> {
         : await checkCorrectness(o, graph, plan, inputs, outputs, seed);
       const times = await executor.time(runs, warmup);
       const summary = kernelSummary(plan, executor.uniqueKernels);
-      const notes = [reason, ...built.notes, ...shareNotes(plan, o.percent)];
+      const recordShare = o.tunedAtPercent ?? o.percent;
+      const notes = [reason, ...built.notes, ...shareNotes(plan, recordShare)];
+      if (recordShare !== o.percent) {
+        notes.push(
+          `kernels tuned at ${formatPercent(recordShare)} run on a ${formatPercent(o.percent)} slice (tunedAtPercent)`,
+        );
+      }
       if (summary.untuned > 0) {
         notes.push(
           `${summary.untuned} of ${summary.tunableNodes} tunable nodes ran untuned (default config of their template)`,

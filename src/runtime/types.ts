@@ -125,6 +125,11 @@ export interface RunModelOptions {
   /** Record store file; undefined runs every tunable node untuned. */
   db?: string;
   percent: number;
+  /**
+   * Run the kernels tuned at this share (RecordStore.best at it, nearest-share rule) on the
+   * `percent` slice: a variant tuned at X run at Y. Default: `percent`.
+   */
+  tunedAtPercent?: number;
   mechanism: SliceMechanism;
   device: DeviceChoice;
   /** Timed runs (default 200) after `warmup` untimed ones (default 20). */

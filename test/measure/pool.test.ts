@@ -85,6 +85,35 @@ describe('measurement pool on the simulated GPU', () => {
     expect(r?.result.ok).toBe(true);
   });
 
+  it('measures an item alone: nothing else runs while it does', async () => {
+    session = await MeasureSession.open({
+      device: 'sim',
+      mechanism: 'green',
+      slices: 4,
+      percent: 25,
+      compileWorkers: 1,
+      backendOptions: { timeScale: 0.2 },
+    });
+    const prepared = await session.prepare(
+      Array.from({ length: 9 }, (_, i) => input(fmaVariant(shape, 50 + i))),
+    );
+    let maxInFlightDuringAlone = 0;
+    const alone = session.runAlone(prepared.slice(0, 1), options);
+    const others = session.run(prepared.slice(1), options);
+    const watch = setInterval(() => {
+      if (session && session.pool.stats.aloneRuns > 0) {
+        maxInFlightDuringAlone = Math.max(maxInFlightDuringAlone, session.pool.inFlight);
+      }
+    }, 1);
+    const [a] = await alone;
+    clearInterval(watch);
+    await others;
+    expect(a?.result.ok).toBe(true);
+    expect(session.pool.stats.aloneRuns).toBe(1);
+    // Once the alone item started, it was the only one in flight until it finished.
+    expect(maxInFlightDuringAlone).toBe(1);
+  });
+
   it('measures identical binaries once', async () => {
     session = await MeasureSession.open({
       device: 'sim',
