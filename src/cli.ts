@@ -32,6 +32,7 @@ async function loadCommands(): Promise<((p: Command) => void)[]> {
     import('./cli/commands/run.js'),
     import('./cli/commands/serve.js'),
     import('./cli/commands/report.js'),
+    import('./cli/commands/sweep.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -40,6 +40,8 @@ export interface SweepOptions {
   /** At most this many measurement servers per share (default: as many slices as fit). */
   maxServers?: number;
   backendOptions?: BackendOptions;
+  /** Compile workers of each model run (runModel's default when absent). */
+  compileWorkers?: number;
   runId?: string;
   onEvent?: (e: SweepEvent) => void;
 }
@@ -201,6 +203,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
           warmup: o.warmup,
           seed: o.seed,
           backendOptions: o.backendOptions,
+          compileWorkers: o.compileWorkers,
         });
         simulated ||= report.device.simulated;
         deviceName = report.device.name;

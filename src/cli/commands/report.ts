@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RecordStore } from '../../records/store.js';
 import { loadLatencyMatrix } from '../../report/matrix.js';
+import { latestSweepMatrix } from '../../report/sweep-matrix.js';
 import { writeReport } from '../../report/write-report.js';
 import { jsonOption } from '../options.js';
 import { emit } from '../output.js';
@@ -22,14 +23,16 @@ export function register(program: Command): void {
     )
     .option('--db <file>', 'tuning record store (default: $SLICETUNE_DB, else ./slicetune.db)')
     .option('--out <dir>', 'folder to write report.html and the SVG charts into', 'slicetune-report')
-    .option('--matrix <file>', 'tuned-at x run-at latency matrix (JSON: model, shares, latencyMs, peer?)')
+    .option(
+      '--matrix <file>',
+      'tuned-at x run-at latency matrix (JSON: model, shares, latencyMs, peer?); default: the newest `slicetune sweep` in --db',
+    )
     .addOption(jsonOption())
     .action((o: ReportOptions) => {
-      const matrix = o.matrix === undefined ? undefined : loadLatencyMatrix(o.matrix);
-      const store = RecordStore.open(resolve(o.db ?? process.env.SLICETUNE_DB ?? 'slicetune.db'), {
-        mustExist: true,
-      });
+      const db = resolve(o.db ?? process.env.SLICETUNE_DB ?? 'slicetune.db');
+      const store = RecordStore.open(db, { mustExist: true });
       try {
+        const matrix = o.matrix === undefined ? latestSweepMatrix(db) : loadLatencyMatrix(o.matrix);
         const written = writeReport(store, resolve(o.out), matrix);
         emit(written, o, () =>
           [

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { formatPercent } from '../../records/share.js';
 import { RecordStore } from '../../records/store.js';
-import { describeSweep } from '../../report/sweep-analysis.js';
 import { parseShareList, runSweep, type SweepEvent, type SweepResult } from '../../report/sweep.js';
+import { describeSweep } from '../../report/sweep-analysis.js';
 import { writeReport } from '../../report/write-report.js';
 import { STRATEGY_NAMES } from '../../search/strategies/index.js';
 import { type DeviceChoice, deviceOption, jsonOption, parsePositiveInt } from '../options.js';
@@ -40,9 +40,12 @@ export function register(program: Command): void {
       '<model>',
       'a zoo model (resnet18, resnet50, mobilenet_v2, vgg16, bert_encoder) or a .onnx file',
     )
-    .option('--shares <list>', 'shares of the GPU, percent, comma-separated', (v) => parseShareList(v), [
-      100, 50, 25, 10,
-    ])
+    .option(
+      '--shares <list>',
+      'shares of the GPU, percent, comma-separated',
+      (v) => parseShareList(v),
+      [100, 50, 25, 10],
+    )
     .option('--trials <n>', 'measured configs per task at each share', parsePositiveInt('--trials'), 64)
     .option('--runs <n>', 'timed runs of each tuned-at x run-at pair', parsePositiveInt('--runs'), 200)
     .option('--warmup <n>', 'untimed runs before timing', parsePositiveInt('--warmup'), 20)
