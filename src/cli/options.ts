@@ -38,3 +38,18 @@ export function parsePositiveInt(name: string) {
 }
 
 export type { DeviceChoice };
+
+/** The record store of commands that tune or read tunings; `$SLICETUNE_DB` overrides the default. */
+export const dbOption = () =>
+  new Option('--db <file>', 'tuning record store').default(process.env.SLICETUNE_DB ?? 'slicetune.db');
+
+/** Zoo models' input sizes (ONNX files carry their own). */
+export const inputSizeOption = () =>
+  new Option('--input-size <n>', 'image side for zoo CNNs (default 224)').argParser(
+    parsePositiveInt('--input-size'),
+  );
+
+export const seqLenOption = () =>
+  new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
+    parsePositiveInt('--seq-len'),
+  );

@@ -6,7 +6,15 @@ import type { SliceMechanism } from '../../gpu/types.js';
 import { formatPercent } from '../../records/share.js';
 import { type RunReport, runModelOnSlice } from '../../runtime/index.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
+import {
+  dbOption,
+  deviceOption,
+  inputSizeOption,
+  jsonOption,
+  parsePositiveInt,
+  parseShare,
+  seqLenOption,
+} from '../options.js';
 import { emit, table } from '../output.js';
 import { defaultMechanism } from './tune-op.js';
 
@@ -42,22 +50,14 @@ export function register(program: Command): void {
         'slice mechanism (default: exclusive at 100%, else green, else mps)',
       ).choices(['exclusive', 'green', 'mps']),
     )
-    .option('--db <file>', 'tuning record store', process.env.SLICETUNE_DB ?? 'slicetune.db')
+    .addOption(dbOption())
     .option('--runs <n>', 'timed runs (CUDA graph replays)', parsePositiveInt('--runs'), 200)
     .option('--warmup <n>', 'untimed runs before timing', parsePositiveInt('--warmup'), 20)
     .option('--seed <n>', 'seed of the random input', parsePositiveInt('--seed'), 1)
     .option('--no-check', 'do not compare the output with the references')
     .option('--tensor-core', 'allow TF32 tensor-core records (numerics differ from fp32)')
-    .addOption(
-      new Option('--input-size <n>', 'image side for zoo CNNs (default 224)').argParser(
-        parsePositiveInt('--input-size'),
-      ),
-    )
-    .addOption(
-      new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
-        parsePositiveInt('--seq-len'),
-      ),
-    )
+    .addOption(inputSizeOption())
+    .addOption(seqLenOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (model: string, opts: RunOptions, command: Command) => {

@@ -12,7 +12,15 @@ import { parseShareList, runSweep, type SweepEvent, type SweepResult } from '../
 import { describeSweep } from '../../report/sweep-analysis.js';
 import { writeReport } from '../../report/write-report.js';
 import { STRATEGY_NAMES } from '../../search/strategies/index.js';
-import { type DeviceChoice, deviceOption, jsonOption, parsePositiveInt } from '../options.js';
+import {
+  type DeviceChoice,
+  dbOption,
+  deviceOption,
+  inputSizeOption,
+  jsonOption,
+  parsePositiveInt,
+  seqLenOption,
+} from '../options.js';
 import { emit, table } from '../output.js';
 
 interface SweepCliOptions {
@@ -51,18 +59,10 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed runs before timing', parsePositiveInt('--warmup'), 20)
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--seed <n>', 'random seed', parsePositiveInt('--seed'), 1)
-    .option('--db <file>', 'tuning record store', process.env.SLICETUNE_DB ?? 'slicetune.db')
+    .addOption(dbOption())
     .option('--out <dir>', 'also write the HTML report with the matrix into this folder')
-    .addOption(
-      new Option('--input-size <n>', 'image side for zoo CNNs (default 224)').argParser(
-        parsePositiveInt('--input-size'),
-      ),
-    )
-    .addOption(
-      new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
-        parsePositiveInt('--seq-len'),
-      ),
-    )
+    .addOption(inputSizeOption())
+    .addOption(seqLenOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (model: string, opts: SweepCliOptions) => {

@@ -1,8 +1,8 @@
 /** `slicetune tasks <model|file.onnx>`: the tuning tasks of a model (shapes, FLOPs, weights). */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { extractTasks, loadModel } from '../../graph/index.js';
 import { formatEpilogue, formatShape, workloadFlops } from '../../ops/index.js';
-import { jsonOption, parsePositiveInt } from '../options.js';
+import { inputSizeOption, jsonOption, seqLenOption } from '../options.js';
 import { emit, table } from '../output.js';
 
 interface TasksOptions {
@@ -19,16 +19,8 @@ export function register(program: Command): void {
       '<model>',
       'a zoo model (resnet18, resnet50, mobilenet_v2, vgg16, bert_encoder) or a .onnx file',
     )
-    .addOption(
-      new Option('--input-size <n>', 'image side for zoo CNNs (default 224)').argParser(
-        parsePositiveInt('--input-size'),
-      ),
-    )
-    .addOption(
-      new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
-        parsePositiveInt('--seq-len'),
-      ),
-    )
+    .addOption(inputSizeOption())
+    .addOption(seqLenOption())
     .addOption(jsonOption())
     .action((model: string, opts: TasksOptions) => {
       const graph = loadModel(model, { inputSize: opts.inputSize, seqLen: opts.seqLen });

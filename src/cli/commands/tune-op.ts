@@ -11,7 +11,7 @@ import { STRATEGY_NAMES } from '../../search/strategies/index.js';
 import { tuneTask } from '../../sharing/task-tuner.js';
 import { makeTask, templatesFor } from '../../templates/index.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
+import { dbOption, deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
 import { emit, table } from '../output.js';
 import { TaskProgress } from '../progress.js';
 
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--tensor-core', 'include TF32 tensor-core templates (numerics differ from fp32)')
     .option('--no-transfer', 'do not start the cost model from other shares and similar workloads')
     .option('--seed <n>', 'random seed', parsePositiveInt('--seed'), 1)
-    .option('--db <file>', 'tuning record store', process.env.SLICETUNE_DB ?? 'slicetune.db')
+    .addOption(dbOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (op: string, shapeParts: string[], opts: TuneOpOptions) => {

@@ -16,7 +16,16 @@ import { planTuning } from '../../sharing/planner.js';
 import { tuneModel } from '../../sharing/tune-model.js';
 import type { ModelTuningResult, TuningEvent } from '../../sharing/types.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { type DeviceChoice, deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
+import {
+  type DeviceChoice,
+  dbOption,
+  deviceOption,
+  inputSizeOption,
+  jsonOption,
+  parsePositiveInt,
+  parseShare,
+  seqLenOption,
+} from '../options.js';
 import { emit, table } from '../output.js';
 import { type ProgressLine, TaskProgress, type TextLine } from '../progress.js';
 
@@ -70,19 +79,11 @@ export function register(program: Command): void {
     .option('--batch <n>', 'configs per measured batch', positive('--batch'), 16)
     .option('--seed <n>', 'random seed', positive('--seed'), 1)
     .option('--baseline', 'the classic AutoTVM loop: one client, one server, tasks in turn, no pipelining')
-    .option('--db <file>', 'tuning record store', process.env.SLICETUNE_DB ?? 'slicetune.db')
+    .addOption(dbOption())
     .option('--server <url>', 'submit the job to a slicetune service and follow it')
     .option('--token <token>', 'the service token (default: $SLICETUNE_TOKEN)', process.env.SLICETUNE_TOKEN)
-    .addOption(
-      new Option('--input-size <n>', 'image side for zoo CNNs (default 224)').argParser(
-        positive('--input-size'),
-      ),
-    )
-    .addOption(
-      new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
-        positive('--seq-len'),
-      ),
-    )
+    .addOption(inputSizeOption())
+    .addOption(seqLenOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (model: string, opts: TuneOptions) => {
