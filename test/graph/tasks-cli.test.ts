@@ -1,27 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/tasks.js';
 import { exportOnnx } from '../../src/graph/onnx/export.js';
 import { isSlicetuneError } from '../../src/util/errors.js';
+import { runCommand } from '../helpers/cli.js';
 import { smallCnn } from './helpers.js';
 
-async function runCli(...args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'slicetune', 'tasks', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return chunks.join('');
+function runCli(...args: string[]): Promise<string> {
+  return runCommand(register, ['tasks', ...args]);
 }
 
 describe('slicetune tasks', () => {

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/records.js';
 import { RecordStore } from '../../src/records/store.js';
 import type { TuningRecord } from '../../src/records/types.js';
+import { runCommand } from '../helpers/cli.js';
 import { makeRecord, makeRecords } from './helpers.js';
 
 let dir: string;
@@ -31,20 +31,8 @@ afterEach(() => {
 });
 
 /** Runs `slicetune records ...args` and returns what it printed on stdout. */
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
-  register(program);
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  });
-  try {
-    await program.parseAsync(['records', ...args], { from: 'user' });
-  } finally {
-    vi.mocked(process.stdout.write).mockRestore();
-  }
-  return out;
+function cli(...args: string[]): Promise<string> {
+  return runCommand(register, ['records', ...args]);
 }
 
 describe('slicetune records', () => {

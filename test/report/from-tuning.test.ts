@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerReport } from '../../src/cli/commands/report.js';
 import { extractTasks, loadModel } from '../../src/graph/index.js';
 import { RecordStore } from '../../src/records/store.js';
 import { collectReportData } from '../../src/report/report-data.js';
 import { planTuning } from '../../src/sharing/planner.js';
 import { tuneModel } from '../../src/sharing/tune-model.js';
+import { runCommand } from '../helpers/cli.js';
 
 let dir: string;
 let db: string;
@@ -72,19 +73,8 @@ describe('a report of real tuning runs', () => {
 
   it('`slicetune report --db --out --json` writes the HTML and the SVGs', async () => {
     const out = join(dir, 'report');
-    const program = new Command().exitOverride();
-    registerReport(program);
-    const printed: string[] = [];
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      printed.push(String(chunk));
-      return true;
-    });
-    try {
-      await program.parseAsync(['report', '--db', db, '--out', out, '--json'], { from: 'user' });
-    } finally {
-      write.mockRestore();
-    }
-    const summary = JSON.parse(printed.join('')) as {
+    const printed = await runCommand(registerReport, ['report', '--db', db, '--out', out, '--json']);
+    const summary = JSON.parse(printed) as {
       html: string;
       svgs: string[];
       runs: number;

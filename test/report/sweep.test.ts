@@ -2,8 +2,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerReport } from '../../src/cli/commands/report.js';
 import { register as registerSweep } from '../../src/cli/commands/sweep.js';
 import { ModelRunStore } from '../../src/records/model-runs.js';
@@ -15,6 +15,7 @@ import { analyzeSweep, RECOMMENDATION_RULE } from '../../src/report/sweep-analys
 import { latestSweepMatrix } from '../../src/report/sweep-matrix.js';
 import { runModel } from '../../src/runtime/index.js';
 import { isSlicetuneError } from '../../src/util/errors.js';
+import { runCommand } from '../helpers/cli.js';
 
 const SHARES = [100, 50, 25];
 const MODEL = 'resnet18';
@@ -172,22 +173,8 @@ describe('parseShareList', () => {
   });
 });
 
-async function cli(register: (p: Command) => void, args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const printed: string[] = [];
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    printed.push(String(chunk));
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return printed.join('');
+function cli(register: (p: Command) => void, args: string[]): Promise<string> {
+  return runCommand(register, args, { silenceStderr: true });
 }
 
 describe('slicetune sweep (CLI)', () => {

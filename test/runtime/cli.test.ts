@@ -1,28 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register } from '../../src/cli/commands/run.js';
 import { RecordStore } from '../../src/records/store.js';
 import { isSlicetuneError } from '../../src/util/errors.js';
+import { runCommand } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'slicetune-run-cli-'));
 
-async function runCli(...args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'slicetune', 'run', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return chunks.join('');
+function runCli(...args: string[]): Promise<string> {
+  return runCommand(register, ['run', ...args]);
 }
 
 const small = ['--device', 'sim', '--input-size', '32', '--runs', '7', '--warmup', '1'];

@@ -1,23 +1,11 @@
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { register, spaceReport } from '../../src/cli/commands/space.js';
 import { SIM_DEVICE_INFO } from '../../src/gpu/sim/index.js';
 import { isSlicetuneError } from '../../src/util/errors.js';
+import { runCommand } from '../helpers/cli.js';
 
-async function run(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(['node', 'slicetune', 'space', ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return chunks.join('');
+function run(args: string[]): Promise<string> {
+  return runCommand(register, ['space', ...args]);
 }
 
 describe('slicetune space', () => {
