@@ -4,8 +4,10 @@
  * passes add three tunable operators named after the workload kinds (`conv2d`, `dense`,
  * `batch_matmul`) whose nodes carry their Workload, and `Gelu` (opset 20's, approximate = none).
  */
+
 import type { Workload } from '../ops/types.js';
 import { SlicetuneError } from '../util/errors.js';
+import { elementsOf } from '../util/shape.js';
 
 /** f32 for activations and weights; i64 for the shape tensors and indices that ONNX needs. */
 export type DType = 'f32' | 'i64';
@@ -64,11 +66,8 @@ export function isTunable(node: GraphNode): node is GraphNode & { workload: Work
   return node.workload !== undefined;
 }
 
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+/** Number of elements of a shape. */
+export const numel = elementsOf;
 
 export function newData(dtype: DType, size: number): Float32Array | Float64Array {
   return dtype === 'f32' ? new Float32Array(size) : new Float64Array(size);

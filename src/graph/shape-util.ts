@@ -3,18 +3,7 @@ import { SlicetuneError } from '../util/errors.js';
 import type { GraphNode } from './ir.js';
 import { describeNode } from './ir.js';
 
-/** Numpy-style broadcast of two shapes, or undefined when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
+export { broadcastShapes, stridesOf } from '../util/shape.js';
 
 /** A possibly negative axis made non-negative, checked against the rank. */
 export function normalizeAxis(node: GraphNode, axis: number, rank: number): number {
@@ -26,13 +15,6 @@ export function normalizeAxis(node: GraphNode, axis: number, rank: number): numb
     );
   }
   return a;
-}
-
-/** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) strides[i] = (strides[i + 1] ?? 1) * (shape[i + 1] ?? 1);
-  return strides;
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

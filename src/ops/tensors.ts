@@ -1,5 +1,7 @@
 /** The tensors of a workload in canonical argument order: kernels and references share it. */
+
 import type { KernelArg } from '../gpu/types.js';
+import { elementsOf } from '../util/shape.js';
 import { conv2dOutput } from './conv2d.js';
 import { channelTensorNames } from './epilogue.js';
 import type { Workload } from './types.js';
@@ -64,9 +66,7 @@ export function tensorSpecs(w: Workload): TensorSpec[] {
   return specs;
 }
 
-export function elementsOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export { elementsOf };
 
 export function kernelArgs(w: Workload): KernelArg[] {
   return tensorSpecs(w).map((t) => ({

@@ -9,7 +9,6 @@ import { offsetC } from '../../src/templates/fixed/common.js';
 import {
   BINARY_OPS,
   binaryKernel,
-  broadcastShape,
   broadcastSpace,
   coalesce,
   concatKernels,
@@ -31,6 +30,7 @@ import {
   UNARY_OPS,
   unaryKernel,
 } from '../../src/templates/fixed/index.js';
+import { broadcastShapes } from '../../src/util/shape.js';
 
 const compiler = createSimCompiler('sm_90');
 const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -208,7 +208,7 @@ describe('fixed kernels: index math', () => {
     const ref = ELEMENTWISE_KERNELS.Sub?.(
       node('Sub'),
       [x, y],
-      [{ name: 'y0', dtype: 'f32', shape: broadcastShape(a, b) ?? [] }],
+      [{ name: 'y0', dtype: 'f32', shape: broadcastShapes(a, b) ?? [] }],
     );
     expect(Array.from(got)).toEqual(Array.from(ref?.[0]?.data ?? []));
     const k = binaryKernel('sub', a, b);

@@ -1,19 +1,10 @@
 /** Elementwise kernels: broadcasting binary ops and the unary activations. */
+
+import { broadcastStrides } from '../../util/shape.js';
 import { type GraphNode, newData, numel, type TensorValue } from '../ir.js';
-import { stridesOf } from '../shape-util.js';
 import { input, type Kernel, outInfo } from './types.js';
 
 type Binary = (a: number, b: number) => number;
-
-/** Strides of `shape` seen through a broadcast to `out` (0 where the dimension is broadcast). */
-function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const own = stridesOf(shape);
-  const offset = out.length - shape.length;
-  return out.map((_, i) => {
-    const j = i - offset;
-    return j < 0 || shape[j] === 1 ? 0 : (own[j] ?? 0);
-  });
-}
 
 function binary(f: Binary, intF?: Binary): Kernel {
   return (node, inputs, outs) => {

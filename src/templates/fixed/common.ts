@@ -7,9 +7,11 @@
  * are all such maps; one iteration space decodes the index once for every map it carries. The
  * same data writes the CUDA expression (offsetC) and the JS mirror the tests run (offsetOf).
  */
+
 import type { KernelArg, KernelModel, KernelSource } from '../../gpu/types.js';
 import { SlicetuneError } from '../../util/errors.js';
 import { hashOf, stableStringify } from '../../util/hash.js';
+import { elementsOf } from '../../util/shape.js';
 
 export const FIXED_THREADS = 256;
 /** A grid-stride loop needs no more blocks than this to fill any current GPU many times. */
@@ -28,16 +30,7 @@ export interface IterationSpace {
   maps: StridedMap[];
 }
 
-export function elementsOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** Row-major strides of a dense tensor. */
-export function denseStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length).fill(1);
-  for (let d = shape.length - 2; d >= 0; d--) strides[d] = (strides[d + 1] ?? 1) * (shape[d + 1] ?? 1);
-  return strides;
-}
+export { elementsOf };
 
 /**
  * Drops axes of extent 1 and merges neighbours every map walks contiguously (stride[d] =

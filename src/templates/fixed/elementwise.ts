@@ -3,13 +3,14 @@
  * vector, a bias row, two full tensors) and the unary activations. One thread per output element
  * in a grid-stride loop; IEEE fp32 (no fast math), so results round like the CPU reference's.
  */
+
 import type { KernelSource } from '../../gpu/types.js';
 import { SlicetuneError } from '../../util/errors.js';
+import { broadcastShapes, broadcastStrides, stridesOf } from '../../util/shape.js';
 import {
   bufferArg,
   coalesce,
   decodeC,
-  denseStrides,
   elementsOf,
   fixedKernel,
   floatC,
@@ -31,37 +32,14 @@ const BINARY_C: Record<BinaryOp, (a: string, b: string) => string> = {
   pow: (a, b) => `powf(${a}, ${b})`,
 };
 
-/** The output shape both inputs broadcast to (ONNX multidirectional broadcasting), or null. */
-export function broadcastShape(a: readonly number[], b: readonly number[]): number[] | null {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const x = a[a.length - rank + i] ?? 1;
-    const y = b[b.length - rank + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) return null;
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-/** Strides of `shape` read through a broadcast to `out`: 0 on the axes it is repeated along. */
-function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const own = denseStrides(shape);
-  const lead = out.length - shape.length;
-  return out.map((_, d) => {
-    const j = d - lead;
-    return j < 0 || shape[j] === 1 ? 0 : (own[j] ?? 0);
-  });
-}
-
 /** The iteration space of a broadcasting binary op: maps a, b, out over the output's elements. */
 export function broadcastSpace(a: readonly number[], b: readonly number[]): IterationSpace {
-  const out = broadcastShape(a, b);
+  const out = broadcastShapes(a, b);
   if (!out) throw new SlicetuneError('BAD_SHAPE', `fixed kernels: shapes [${a}] and [${b}] do not broadcast`);
   return coalesce(out, [
     { strides: broadcastStrides(a, out), offset: 0 },
     { strides: broadcastStrides(b, out), offset: 0 },
-    { strides: denseStrides(out), offset: 0 },
+    { strides: stridesOf(out), offset: 0 },
   ]);
 }
 

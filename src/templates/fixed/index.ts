@@ -6,7 +6,6 @@
 export {
   coalesce,
   computesKey,
-  denseStrides,
   type IterationSpace,
   offsetOf,
   type StridedMap,
@@ -15,7 +14,6 @@ export {
   BINARY_OPS,
   type BinaryOp,
   binaryKernel,
-  broadcastShape,
   broadcastSpace,
   copyKernel,
   UNARY_OPS,

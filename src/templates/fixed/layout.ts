@@ -3,13 +3,14 @@
  * iteration shape. Transpose and slice (and split, a slice per piece) iterate over their output
  * and gather; concat iterates over each input and scatters it into its place in the output.
  */
+
 import type { KernelSource } from '../../gpu/types.js';
 import { SlicetuneError } from '../../util/errors.js';
+import { stridesOf } from '../../util/shape.js';
 import {
   bufferArg,
   coalesce,
   decodeC,
-  denseStrides,
   elementsOf,
   fixedKernel,
   gridStrideBlocks,
@@ -57,11 +58,11 @@ export function transposeSpace(shape: readonly number[], perm: readonly number[]
       `fixed kernels: perm [${perm}] is not a permutation of rank ${shape.length}`,
     );
   }
-  const inStrides = denseStrides(shape);
+  const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p] ?? 1);
   return coalesce(outShape, [
     { strides: perm.map((p) => inStrides[p] ?? 0), offset: 0 },
-    { strides: denseStrides(outShape), offset: 0 },
+    { strides: stridesOf(outShape), offset: 0 },
   ]);
 }
 
@@ -80,7 +81,7 @@ export interface SliceBox {
 
 /** The space of a slice: over the output box, reading the input at start + i * step per axis. */
 export function sliceSpace(shape: readonly number[], box: SliceBox): IterationSpace {
-  const inStrides = denseStrides(shape);
+  const inStrides = stridesOf(shape);
   const ok = shape.every((d, i) => {
     const c = box.count[i] ?? 0;
     const first = box.start[i] ?? -1;
@@ -96,7 +97,7 @@ export function sliceSpace(shape: readonly number[], box: SliceBox): IterationSp
   const offset = box.start.reduce((acc, s, i) => acc + s * (inStrides[i] ?? 0), 0);
   return coalesce(box.count, [
     { strides: box.step.map((s, i) => s * (inStrides[i] ?? 0)), offset },
-    { strides: denseStrides(box.count), offset: 0 },
+    { strides: stridesOf(box.count), offset: 0 },
   ]);
 }
 
@@ -149,11 +150,11 @@ export function concatSpace(
     );
   }
   const outShape = first.map((d, i) => (i === axis ? shapes.reduce((a, s) => a + (s[axis] ?? 0), 0) : d));
-  const outStrides = denseStrides(outShape);
+  const outStrides = stridesOf(outShape);
   const before = shapes.slice(0, index).reduce((a, s) => a + (s[axis] ?? 0), 0);
   const piece = shapes[index] ?? [];
   return coalesce(piece, [
-    { strides: denseStrides(piece), offset: 0 },
+    { strides: stridesOf(piece), offset: 0 },
     { strides: outStrides, offset: before * (outStrides[axis] ?? 0) },
   ]);
 }
