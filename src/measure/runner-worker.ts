@@ -6,15 +6,11 @@
 
 import type { GpuBackend, SliceContext } from '../gpu/backend.js';
 import { openBackend } from '../gpu/device.js';
+import { sendToParent } from '../util/entry.js';
 import type { HostMessage, RunnerConfig, RunnerMessage } from './protocol.js';
 import { SliceMeasurer } from './slice-measurer.js';
 
-function send(msg: RunnerMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) return resolve();
-    process.send(msg, undefined, undefined, () => resolve());
-  });
-}
+const send = (msg: RunnerMessage): Promise<void> => sendToParent(msg);
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.SLICETUNE_RUNNER_CONFIG ?? 'null') as RunnerConfig | null;

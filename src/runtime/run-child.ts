@@ -4,16 +4,12 @@
  * thread percentage is an MPS client (mps-client.ts starts it).
  */
 
+import { sendToParent } from '../util/entry.js';
 import type { ChildMessage } from './mps-client.js';
 import { runModel } from './run-model.js';
 import type { RunModelOptions } from './types.js';
 
-function send(msg: ChildMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) return resolve();
-    process.send(msg, undefined, undefined, () => resolve());
-  });
-}
+const send = (msg: ChildMessage): Promise<void> => sendToParent(msg);
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.SLICETUNE_RUN_OPTIONS ?? 'null') as RunModelOptions | null;

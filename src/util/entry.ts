@@ -27,3 +27,11 @@ export function startWorker(moduleUrl: string, baseName: string, options: Worker
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${target}); })`;
   return new Worker(boot, { ...options, eval: true });
 }
+
+/** Sends a message to the parent process (if any) and resolves once it has been handed over. */
+export function sendToParent(message: unknown): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message as object, undefined, undefined, () => resolve());
+  });
+}
