@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DeviceChoice } from '../src/gpu/device.js';
 import { type MpsDaemon, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../src/gpu/mps.js';
 import type { DeviceInfo } from '../src/gpu/types.js';
-import { MeasureSession } from '../src/measure/session.js';
+import { MeasureSession, type Prepared } from '../src/measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureInput, type MeasureOptions } from '../src/measure/types.js';
 import {
   batchMatmulWorkload,
@@ -151,68 +151,76 @@ interface PeerResults {
   results: { conv_ms: number; full_ms: number; conv_eager_ms: number }[];
 }
 
-async function tuneResnet(dev: DeviceInfo, share: 100 | 25, mps: MpsDaemon | undefined) {
-  const s =
-    share === 100
-      ? await MeasureSession.open({ device, mechanism: 'exclusive', slices: 1, percent: 100 })
-      : await MeasureSession.open({
-          device,
-          mechanism: 'mps',
-          slices: 4,
-          percent: 25,
-          ...(mps ? { mpsDirs: { pipeDir: mps.pipeDir, logDir: mps.logDir } } : {}),
-        });
-  card ??= s.device;
+/** The random configs of every ResNet-18 workload, as measurement inputs (the same at both shares). */
+function resnetInputs(dev: DeviceInfo): MeasureInput[][] {
+  return RESNET18_WORKLOADS.map((mw, i) => {
+    const templates = templatesFor(mw.workload);
+    return templates.flatMap((t) =>
+      sampleConfigs(t, mw.workload, dev, Math.ceil(perWorkload / templates.length), 77 + i).map((c, j) =>
+        inputFor(mw.workload, t, c, dev, `${t.name}|${j}`),
+      ),
+    );
+  });
+}
+
+/**
+ * Best of the prepared configs of each workload on a session. Compiles are started for every
+ * workload at once and queue in the builder, so the GPU measures workload i while the CPU
+ * compiles workload i+1; the 25% pass reuses the 100% pass's binaries.
+ */
+async function tuneResnet(s: MeasureSession, share: 100 | 25, prepared: Promise<Prepared[]>[]) {
   const best: { ms: number; template: string; valid: number; sms: number }[] = [];
-  try {
-    for (const [i, mw] of RESNET18_WORKLOADS.entries()) {
-      const templates = templatesFor(mw.workload);
-      const inputs = templates.flatMap((t) =>
-        sampleConfigs(t, mw.workload, dev, Math.ceil(perWorkload / templates.length), 77 + i).map((c, j) =>
-          inputFor(mw.workload, t, c, dev, `${t.name}|${j}`),
-        ),
-      );
-      const results = await s.measure(inputs, timing({ warmup: 2, number: 10, repeat: 3 }));
-      let b = { ms: Number.POSITIVE_INFINITY, template: '-', valid: 0, sms: results[0]?.slice.sms ?? 0 };
-      for (const r of results) {
-        if (!r.result.ok) continue;
-        b.valid++;
-        if (r.result.medianMs < b.ms)
-          b = { ...b, ms: r.result.medianMs, template: r.id.split('|')[0] ?? '-' };
-      }
-      best.push(b);
-      process.stderr.write(
-        `resnet18 ${mw.name} @${share}%: best ${fmt(b.ms)} ms (${b.template}, ${b.valid} valid)\n`,
-      );
+  for (const [i, mw] of RESNET18_WORKLOADS.entries()) {
+    const ready = await (prepared[i] as Promise<Prepared[]>);
+    const results = await s.run(ready, timing({ warmup: 2, number: 10, repeat: 3 }));
+    let b = { ms: Number.POSITIVE_INFINITY, template: '-', valid: 0, sms: results[0]?.slice.sms ?? 0 };
+    for (const r of results) {
+      if (!r.result.ok) continue;
+      b.valid++;
+      if (r.result.medianMs < b.ms) b = { ...b, ms: r.result.medianMs, template: r.id.split('|')[0] ?? '-' };
     }
-  } finally {
-    await s.close();
+    best.push(b);
+    process.stderr.write(
+      `resnet18 ${mw.name} @${share}%: best ${fmt(b.ms)} ms (${b.template}, ${b.valid} valid)\n`,
+    );
   }
   return best;
 }
 
 async function sectionB(): Promise<void> {
-  const probe = await MeasureSession.open({ device, mechanism: 'exclusive', slices: 1, percent: 100 });
-  const dev = probe.device;
-  card ??= dev;
-  await probe.close();
   const peerScript = fileURLToPath(new URL('./peers/torch_ops.py', import.meta.url));
   const workloads = RESNET18_WORKLOADS.map((m) => m.workload);
-  const ours100 = await tuneResnet(dev, 100, undefined);
+  const whole = await MeasureSession.open({ device, mechanism: 'exclusive', slices: 1, percent: 100 });
+  const dev = whole.device;
+  card ??= dev;
+  const prepared = resnetInputs(dev).map((inputs) => whole.prepare(inputs));
+  let ours100: Awaited<ReturnType<typeof tuneResnet>>;
+  try {
+    ours100 = await tuneResnet(whole, 100, prepared);
+  } finally {
+    await whole.close();
+  }
   const torch100 = dev.simulated ? undefined : runPythonPeer<PeerResults>(peerScript, workloads);
   let ours25: Awaited<ReturnType<typeof tuneResnet>>;
   let torch25: PeerResults | undefined;
-  if (dev.simulated) {
-    ours25 = await tuneResnet(dev, 25, undefined);
-  } else {
-    // One MPS daemon for both: slicetune's four 25% clients, then PyTorch as a 25% client.
-    const mps = await startMpsDaemon();
+  // One MPS daemon for both: slicetune's four 25% clients, then PyTorch as a 25% client.
+  const mps: MpsDaemon | undefined = dev.simulated ? undefined : await startMpsDaemon();
+  try {
+    const quarter = await MeasureSession.open({
+      device,
+      mechanism: 'mps',
+      slices: 4,
+      percent: 25,
+      ...(mps ? { mpsDirs: { pipeDir: mps.pipeDir, logDir: mps.logDir } } : {}),
+    });
     try {
-      ours25 = await tuneResnet(dev, 25, mps);
-      torch25 = runPythonPeer<PeerResults>(peerScript, workloads, mpsEnv(25, mps, dev.sms));
+      ours25 = await tuneResnet(quarter, 25, prepared);
     } finally {
-      await stopMpsDaemon(mps);
+      await quarter.close();
     }
+    if (mps) torch25 = runPythonPeer<PeerResults>(peerScript, workloads, mpsEnv(25, mps, dev.sms));
+  } finally {
+    if (mps) await stopMpsDaemon(mps);
   }
   const rows: (string | number)[][] = [
     [

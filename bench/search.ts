@@ -4,7 +4,7 @@
  * the best latency any run found, over several seeds; at 25% also the model strategy warm-started
  * from the 100% records (transfer). Identical binaries are measured once per session, so runs
  * that propose the same config share its measurement.
- * Usage: node bench/search.js [--device cuda|sim] [--out DIR] [--trials 150] [--seeds 3]
+ * Usage: node bench/search.js [--device cuda|sim] [--out DIR] [--trials 150] [--seeds 3] [--parallel 4]
  */
 import { randomUUID } from 'node:crypto';
 import type { DeviceChoice } from '../src/gpu/device.js';
@@ -25,6 +25,8 @@ const trials = Number(argValue('trials', '150'));
 const seeds = Number(argValue('seeds', '3'));
 const names = argValue('workloads', 'layer1.x.conv1,layer2.1.conv1,layer3.x.conv2').split(',');
 const strategies = ['random', 'ga', 'model'] as const;
+/** Tuning runs in flight at once (they share one measurement server, so timings stay alone). */
+const parallelRuns = Number(argValue('parallel', '4'));
 const measureOptions = { ...DEFAULT_MEASURE_OPTIONS, warmup: 2, number: 10, repeat: 3 };
 
 interface Run {
@@ -86,28 +88,46 @@ const runs: Run[] = [];
 /** Each seed's 100% model-strategy records: the transfer source at 25%. */
 const hundred = new Map<string, TuningRecord[]>();
 let card: MeasureSession['device'] | undefined;
+/** Runs jobs with at most `limit` in flight: runs share the compile pool and the GPU server. */
+async function inParallel(jobs: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) await (jobs[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, lane));
+}
+
 for (const share of [100, 25]) {
   const s = await session(share);
   card ??= s.device;
   try {
+    const jobs: (() => Promise<void>)[] = [];
     for (const name of names) {
       for (let seed = 1; seed <= seeds; seed++) {
         for (const strategy of strategies) {
-          // A fresh store per run: every run starts cold, none resumes another's records.
-          const store = RecordStore.open(':memory:');
-          runs.push(await runOne(s, store, name, share, strategy, seed, false));
-          if (share === 100 && strategy === 'model') hundred.set(`${name}|${seed}`, store.query({}));
-          store.close();
+          jobs.push(async () => {
+            // A fresh store per run: every run starts cold, none resumes another's records.
+            const store = RecordStore.open(':memory:');
+            runs.push(await runOne(s, store, name, share, strategy, seed, false));
+            if (share === 100 && strategy === 'model') hundred.set(`${name}|${seed}`, store.query({}));
+            store.close();
+          });
         }
         if (share === 25) {
-          const store = RecordStore.open(':memory:');
-          store.add(hundred.get(`${name}|${seed}`) ?? []);
-          runs.push(await runOne(s, store, name, share, 'model', seed, true));
-          store.close();
+          jobs.push(async () => {
+            const store = RecordStore.open(':memory:');
+            store.add(hundred.get(`${name}|${seed}`) ?? []);
+            runs.push(await runOne(s, store, name, share, 'model', seed, true));
+            store.close();
+          });
         }
-        process.stderr.write(`search ${name} @${share}% seed ${seed} done\n`);
       }
     }
+    const t = performance.now();
+    await inParallel(jobs, parallelRuns);
+    process.stderr.write(
+      `search @${share}%: ${jobs.length} runs in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+    );
   } finally {
     await s.close();
   }

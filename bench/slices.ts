@@ -8,7 +8,7 @@
  * Usage: node dist-bench/bench/slices.js [--device cuda|sim] [--out DIR]
  */
 import { availableParallelism } from 'node:os';
-import type { DeviceChoice } from '../src/gpu/device.js';
+import { type DeviceChoice, probeDevices, resolveBackend } from '../src/gpu/device.js';
 import type { DeviceInfo, SliceMechanism } from '../src/gpu/types.js';
 import { Builder } from '../src/measure/builder.js';
 import { MeasureSession, type Prepared } from '../src/measure/session.js';
@@ -183,8 +183,8 @@ async function sectionC(): Promise<void> {
 }
 
 async function sectionD(): Promise<void> {
-  const arch = card?.arch ?? 'sm_90';
-  const backend = card?.simulated ? 'sim' : 'cuda';
+  const backend = resolveBackend(device).kind;
+  const arch = card?.arch ?? (await probeDevices(device)).devices[0]?.arch ?? 'sm_90';
   const rows: (string | number)[][] = [
     ['worker kind', 'compile workers', 'kernels', 'wall s', 'kernels / s'],
   ];
@@ -201,6 +201,8 @@ async function sectionD(): Promise<void> {
       const wall = (performance.now() - t) / 1000;
       await b.close();
       const ok = r.filter((x) => x.ok).length;
+      const failed = r.find((x) => !x.ok);
+      if (failed && !failed.ok) console.error(`section d: ${workerKind} x${workers}: ${failed.message}`);
       rows.push([workerKind, workers, ok, fmt(wall), fmt(ok / wall)]);
       data.push({ workerKind, workers, ok, wall, perSecond: ok / wall });
     }

@@ -35,8 +35,8 @@ export function argValue(name: string, fallback: string): string {
 export const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toPrecision(digits) : String(x));
 
 /**
- * Runs the chosen sections of a benchmark (a failing section is reported, not fatal), then
- * writes `<name>.md` and `<name>.json` under `outDir`, prints the markdown and exits (a runner
+ * Runs the chosen sections of a benchmark (a failing section is reported, not fatal), writing
+ * `<name>.md` and `<name>.json` under `outDir` after each, then prints the markdown and exits (a runner
  * or worker left behind must not keep the benchmark alive).
  */
 export async function runBenchmark(b: {
@@ -50,6 +50,21 @@ export async function runBenchmark(b: {
   command: string;
 }): Promise<void> {
   const started = new Date();
+  // Written after every section, so a run stopped at the device's time limit keeps what it did.
+  const write = (): string => {
+    const card = b.card();
+    const text = [
+      `# bench/${b.name}`,
+      '',
+      `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}).`,
+      `Command: \`${b.command}\` in the staged tree (see bench/README.md).`,
+      '',
+      ...b.out,
+    ].join('\n');
+    writeOut(`${b.outDir}/bench-${b.name}.md`, text);
+    writeOut(`${b.outDir}/bench-${b.name}.json`, JSON.stringify({ card, date: today(), ...b.json }, null, 2));
+    return text;
+  };
   for (const [key, fn] of Object.entries(b.sections)) {
     if (!b.only.includes(key)) continue;
     const t = performance.now();
@@ -59,17 +74,8 @@ export async function runBenchmark(b: {
       b.out.push(`## ${key}) FAILED`, '', '```', String(e instanceof Error ? e.stack : e), '```', '');
     }
     process.stderr.write(`section ${key}: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+    write();
   }
-  const card = b.card();
-  const text = [
-    `# bench/${b.name}`,
-    '',
-    `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}).`,
-    `Command: \`${b.command}\` in the staged tree (see bench/README.md).`,
-    '',
-    ...b.out,
-  ].join('\n');
-  writeOut(`${b.outDir}/bench-${b.name}.md`, text);
-  writeOut(`${b.outDir}/bench-${b.name}.json`, JSON.stringify({ card, date: today(), ...b.json }, null, 2));
+  const text = write();
   process.stdout.write(`${text}\n`, () => process.exit(0));
 }

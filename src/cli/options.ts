@@ -53,3 +53,9 @@ export const seqLenOption = () =>
   new Option('--seq-len <n>', 'sequence length for bert_encoder (default 128)').argParser(
     parsePositiveInt('--seq-len'),
   );
+
+/** A wall-time budget for tuning: the batches in flight finish and are recorded, then it stops. */
+export const timeLimitOption = (what: string) =>
+  new Option('--time-limit <seconds>', `stop tuning ${what} after this many seconds`).argParser(
+    parsePositiveInt('--time-limit'),
+  );

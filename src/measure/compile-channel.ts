@@ -68,6 +68,8 @@ export function openCompileChannel(
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      // An idle child is unref'd; without a ref the host could exit before 'exit' arrives.
+      child.ref();
       child.disconnect();
       await exited;
     },

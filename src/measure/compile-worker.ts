@@ -5,8 +5,9 @@
  * H100 host: 4 threads 46 kernels/s, 16 threads 43), as a child process.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openCompiler } from '../gpu/device.js';
+import type { Compiler } from '../gpu/backend.js';
 import { CompileError } from '../gpu/errors.js';
+import { createSimCompiler } from '../gpu/sim/index.js';
 import {
   COMPILE_CONFIG_ENV,
   type CompileReply,
@@ -17,11 +18,17 @@ import {
 const config = (
   parentPort ? workerData : JSON.parse(process.env[COMPILE_CONFIG_ENV] ?? 'null')
 ) as CompileWorkerConfig;
-const compiler = openCompiler(config.backend, config.arch);
+// NVRTC (and koffi, a native addon) is loaded only where it is used: a simulated worker thread
+// that loads koffi and is terminated mid-load aborts the whole process.
+const compilerReady: Promise<Compiler> =
+  config.backend === 'cuda'
+    ? import('../gpu/cuda/nvrtc.js').then((m) => m.createNvrtcCompiler(config.arch))
+    : Promise.resolve(createSimCompiler(config.arch));
 
-function compile(req: CompileRequest): CompileReply {
+async function compile(req: CompileRequest): Promise<CompileReply> {
   const start = performance.now();
   try {
+    const compiler = await compilerReady;
     return { id: req.id, ok: true, ...compiler.compile(req.kernel) };
   } catch (e) {
     const log = e instanceof CompileError ? e.log : '';
@@ -32,8 +39,8 @@ function compile(req: CompileRequest): CompileReply {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (req: CompileRequest) => port.postMessage(compile(req)));
+  port.on('message', async (req: CompileRequest) => port.postMessage(await compile(req)));
 } else {
-  process.on('message', (req: CompileRequest) => process.send?.(compile(req)));
+  process.on('message', async (req: CompileRequest) => process.send?.(await compile(req)));
   process.on('disconnect', () => process.exit(0));
 }

@@ -37,6 +37,8 @@ export interface SweepOptions {
   device: DeviceChoice;
   strategy?: string;
   seed?: number;
+  /** Wall-time budget of the tuning at each share, seconds (the trial budget alone when absent). */
+  timeLimitS?: number;
   /** At most this many measurement servers per share (default: as many slices as fit). */
   maxServers?: number;
   backendOptions?: BackendOptions;
@@ -164,6 +166,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         strategy: o.strategy ?? 'model',
         seed: o.seed ?? 1,
         backendOptions: o.backendOptions,
+        ...(o.timeLimitS ? { signal: AbortSignal.timeout(o.timeLimitS * 1000) } : {}),
         onEvent: (event) => emit({ type: 'tuning', share, event }),
       });
       const t: SweepTuning = {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fmaVariant } from '../../bench/lib/kernels.js';
 import { Builder } from '../../src/measure/builder.js';
@@ -37,4 +38,27 @@ describe('Builder', () => {
     expect(bad && !bad.ok ? bad.log : '').toMatch(/planted/);
     expect(good?.ok).toBe(true);
   });
+});
+
+describe('Builder in a process of its own', () => {
+  // vitest keeps its event loop alive, which hid a close() that waited on an unref'd child:
+  // a plain Node process must build, close, and exit 0 on its own.
+  for (const workerKind of ['thread', 'process'] as const) {
+    it(`lets the host exit after close() with ${workerKind} workers`, () => {
+      const script = `
+        import { Builder } from './src/measure/builder.ts';
+        import { fmaVariant } from './bench/lib/kernels.ts';
+        const b = new Builder({ backend: 'sim', arch: 'sm_90', workers: 2, workerKind: '${workerKind}' });
+        const [r] = await b.build([fmaVariant({ elements: 1024, iters: 16 }, 1)]);
+        await b.close();
+        console.log(r.ok ? 'built-and-closed' : 'failed');`;
+      const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).not.toMatch(/FATAL/);
+      expect(run.stdout.trim()).toBe('built-and-closed');
+      expect(run.status).toBe(0);
+    });
+  }
 });

@@ -20,6 +20,7 @@ import {
   jsonOption,
   parsePositiveInt,
   seqLenOption,
+  timeLimitOption,
 } from '../options.js';
 import { emit, table } from '../output.js';
 
@@ -30,6 +31,7 @@ interface SweepCliOptions {
   warmup: number;
   strategy: string;
   seed: number;
+  timeLimit?: number;
   db: string;
   out?: string;
   inputSize?: number;
@@ -59,6 +61,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed runs before timing', parsePositiveInt('--warmup'), 20)
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--seed <n>', 'random seed', parsePositiveInt('--seed'), 1)
+    .addOption(timeLimitOption('at each share'))
     .addOption(dbOption())
     .option('--out <dir>', 'also write the HTML report with the matrix into this folder')
     .addOption(inputSizeOption())
@@ -78,6 +81,7 @@ export function register(program: Command): void {
         device: opts.device,
         strategy: opts.strategy,
         seed: opts.seed,
+        timeLimitS: opts.timeLimit,
         onEvent: opts.json ? undefined : progress,
       });
       let report: string | undefined;

@@ -25,6 +25,7 @@ import {
   parsePositiveInt,
   parseShare,
   seqLenOption,
+  timeLimitOption,
 } from '../options.js';
 import { emit, table } from '../output.js';
 import { type ProgressLine, TaskProgress, type TextLine } from '../progress.js';
@@ -39,6 +40,7 @@ interface TuneOptions {
   batch: number;
   seed: number;
   baseline?: boolean;
+  timeLimit?: number;
   db: string;
   device: DeviceChoice;
   json?: boolean;
@@ -78,6 +80,7 @@ export function register(program: Command): void {
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--batch <n>', 'configs per measured batch', positive('--batch'), 16)
     .option('--seed <n>', 'random seed', positive('--seed'), 1)
+    .addOption(timeLimitOption('(all tasks)'))
     .option('--baseline', 'the classic AutoTVM loop: one client, one server, tasks in turn, no pipelining')
     .addOption(dbOption())
     .option('--server <url>', 'submit the job to a slicetune service and follow it')
@@ -132,7 +135,9 @@ async function tuneLocal(model: string, opts: TuneOptions): Promise<ModelTuningR
       strategy: opts.strategy,
       seed: opts.seed,
       batchSize: opts.batch,
-      signal: stop.signal,
+      signal: opts.timeLimit
+        ? AbortSignal.any([stop.signal, AbortSignal.timeout(opts.timeLimit * 1000)])
+        : stop.signal,
       onEvent: (e) => view?.on(e),
     });
   } finally {
