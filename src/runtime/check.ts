@@ -11,7 +11,7 @@
  * room for that and still catches any indexing or epilogue bug, whose errors are O(1). TF32
  * tensor cores round products to 10 mantissa bits (5e-4): 3e-2.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import type { Graph } from '../graph/ir.js';
 import { exportOnnx } from '../graph/onnx/export.js';
 import { runReference } from '../graph/reference.js';
@@ -72,9 +72,11 @@ export async function referenceOutputs(
       ]),
     );
   }
+  // Loaded on first use: a GPU host may carry slicetune without the CPU ONNX runtime.
+  const ort: typeof Ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(onnxBytes ?? exportOnnx(graph));
   try {
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, Ort.Tensor> = {};
     for (const info of graph.inputs) {
       feeds[info.name] = new ort.Tensor('float32', inputs[info.name] ?? new Float32Array(0), info.shape);
     }
