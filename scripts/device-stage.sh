@@ -24,6 +24,6 @@ npm ls --omit=dev --all --parseable 2>/dev/null | sed "s#^$root/##" | grep '^nod
 find "$app/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.map' \
   -o -name '*.md' -o -name '*.ts' \) -delete
 # The staged tree must run without what it leaves out (onnxruntime-node, echarts): a smoke run here.
-node "$app/src/cli.js" tasks resnet18 --device sim --json >/dev/null ||
+node "$app/src/cli.js" tasks resnet18 --json >/dev/null && node "$app/src/cli.js" sweep --help >/dev/null ||
   { echo "the staged CLI does not run: a module it needs was left out" >&2; exit 1; }
 echo "staged: $(du -sm .device | cut -f1) MiB in .device (limit 64 with the tracked tree)"
