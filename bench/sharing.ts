@@ -2,7 +2,7 @@
  * bench/sharing: tuning a whole model on a shared GPU against the classic loop (issue 6).
  * ResNet-18, the same trial budget per task, for target shares 100% and 25%:
  *   baseline  one client, one server alone on the GPU, tasks in turn, batches built then measured
- *   green     the planner's servers on green contexts (100%: one green server, two pipelined lanes)
+ *   green     the planner's servers on green contexts (100%: one green server)
  *   mps       MPS servers (25%: four at 25%; 100%: four MPS clients at 100% each, sharing all SMs)
  * and for each: a) valid trials per minute, b) time until the estimated model latency (Σ weight ×
  * best) is within 3% of the baseline's final one, c) GPU measurement occupancy (measured-kernel
@@ -10,7 +10,8 @@
  * Every run has its own fresh record store. Runs are capped (--cap-s, baselines get twice as
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
- *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2] [--only ab]
+ *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2]
+ *        [--clients-per-server 1] [--only ab]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ const strategy = argValue('strategy', 'model');
 const capS = Number(argValue('cap-s', '50'));
 const timeScale = Number(argValue('time-scale', '1'));
 const model = argValue('model', 'resnet18');
+const clientsPerServer = Number(argValue('clients-per-server', '1'));
 const fidelity = {
   topK: Number(argValue('retime-top', '3')),
   samples: Number(argValue('retime-samples', '2')),
@@ -107,7 +109,11 @@ function planFor(share: number, mode: 'baseline' | SliceMechanism): TuningPlan {
   if (mode === 'baseline') return planTuning({ ...base, baseline: true });
   // MPS at 100%: four clients that may each use every SM (green contexts cannot overlap).
   const servers = mode === 'mps' && share === 100 ? 4 : undefined;
-  return planTuning({ ...base, overrides: { mechanism: mode, ...(servers ? { servers } : {}) } });
+  const plan = planTuning({ ...base, overrides: { mechanism: mode, ...(servers ? { servers } : {}) } });
+  if (clientsPerServer === 1) return plan;
+  // More clients than servers: one client's batch compiles while another's is measured.
+  const clients = plan.servers * clientsPerServer;
+  return planTuning({ ...base, overrides: { mechanism: mode, servers: plan.servers, clients } });
 }
 
 /** First elapsed ms at which the estimate is within 3% of `target` (undefined if never). */
@@ -216,7 +222,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --cap-s ${capS}`,
+    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --cap-s ${capS} --clients-per-server ${clientsPerServer}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

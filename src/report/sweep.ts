@@ -64,6 +64,8 @@ export interface SweepTuning {
   validNewTrials: number;
   estimatedModelMs: number;
   wallMs: number;
+  /** The time limit stopped this share's tuning before every task reached the trial budget. */
+  stopped: boolean;
 }
 
 export interface SweepResult {
@@ -178,6 +180,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         validNewTrials: r.validTrials,
         estimatedModelMs: r.estimatedModelMs,
         wallMs: r.wallMs,
+        stopped: r.stopped,
       };
       tuning.push(t);
       emit({ type: 'tuned', share, tuning: t });

@@ -222,4 +222,17 @@ describe('slicetune sweep (CLI)', () => {
       store.close();
     }
   }, 300_000);
+
+  it('--time-limit stops the tuning at each share and still fills the matrix', async () => {
+    const args = ['sweep', MODEL, '--device', 'sim', '--shares', '100,25', '--trials', '100000'];
+    const text = await cli(registerSweep, [
+      ...args,
+      ...['--time-limit', '3', '--runs', '3', '--warmup', '1', '--input-size', '32'],
+      ...['--db', join(dir, 'limited.db'), '--json'],
+    ]);
+    const json = JSON.parse(text) as SweepResult;
+    expect(json.tuning.map((t) => t.stopped)).toEqual([true, true]);
+    expect(json.tuning.map((t) => t.newTrials < 100000)).toEqual([true, true]);
+    expect(json.matrix.latencyMs.flat()).toHaveLength(4);
+  }, 120_000);
 });

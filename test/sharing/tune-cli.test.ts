@@ -1,0 +1,47 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { register } from '../../src/cli/commands/tune.js';
+import { RecordStore } from '../../src/records/store.js';
+import { isSlicetuneError } from '../../src/util/errors.js';
+import { runCommand } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'slicetune-tune-cli-'));
+
+describe('slicetune tune --time-limit', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('stops a run whose trial budget would take far longer, and records what it measured', async () => {
+    const db = join(dir, 'limited.db');
+    const args = ['resnet18', '--device', 'sim', '--input-size', '32', '--share', '25'];
+    const out = await runCommand(
+      register,
+      ['tune', ...args, '--trials', '100000', '--time-limit', '2', '--db', db, '--json'],
+      { silenceStderr: true },
+    );
+    const result = JSON.parse(out);
+    expect(result.stopped).toBe(true);
+    expect(result.trials).toBeGreaterThan(0);
+    expect(result.trials).toBeLessThan(result.tasks.length * 100000);
+    const store = RecordStore.open(db, { mustExist: true });
+    try {
+      expect(store.query({}).length).toBe(result.trials);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
+  it('refuses a time limit that is not a positive integer, naming the option', async () => {
+    const error = await runCommand(register, [
+      'tune',
+      'resnet18',
+      '--device',
+      'sim',
+      '--time-limit',
+      '0',
+    ]).catch((e: unknown) => e);
+    expect(isSlicetuneError(error)).toBe(true);
+    expect(String((error as Error).message)).toMatch(/--time-limit/);
+  });
+});
