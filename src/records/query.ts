@@ -25,6 +25,8 @@ export interface ShareQuery {
 
 export interface BestAnswer {
   record: TuningRecord;
+  /** What ranked it first: its alone re-timing where it has one, else its recorded median, ms. */
+  rankMs: number;
   /** Whether the record was tuned at the share asked for. */
   exact: boolean;
   /** The share the record was tuned at (the nearest tuned share when not exact). */

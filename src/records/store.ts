@@ -140,18 +140,35 @@ export class RecordStore {
     if (tunedPercent === null) return null;
     const filter = { workloadKey, deviceName: share.deviceName, mechanism: share.mechanism, okOnly: true };
     const { sql, params } = whereOf({ ...filter, percent: tunedPercent });
-    const row = this.statement(`SELECT * FROM records${sql} ORDER BY median_ms, id LIMIT 1`).get(params);
+    // A config re-timed alone (sharing/fidelity.ts: a task's top configs after a co-located run)
+    // ranks by its alone time, which is what it runs at; the others by their recorded median.
+    const rank = this.hasRetimes()
+      ? `COALESCE((SELECT MIN(t.alone_ms) FROM retimes t WHERE t.task_key = records.task_key
+           AND t.config_key = records.config_key AND t.mechanism = records.mechanism
+           AND t.sms = records.sms AND t.device_name = records.device_name), median_ms)`
+      : 'median_ms';
+    const row = this.statement(
+      `SELECT *, ${rank} AS rank_ms FROM records${sql} ORDER BY rank_ms, id LIMIT 1`,
+    ).get(params) as (RecordRow & { rank_ms: number }) | undefined;
     if (row === undefined) return null;
     const context =
       `for ${workloadKey}` +
       (share.mechanism ? ` with ${share.mechanism}` : '') +
       (share.deviceName ? ` on ${share.deviceName}` : '');
     return {
-      record: rowToRecord(row as RecordRow),
+      record: rowToRecord(row),
+      rankMs: row.rank_ms,
       exact: tunedPercent === share.percent,
       tunedPercent,
       note: shareNote(share.percent, tunedPercent, context),
     };
+  }
+
+  /** Whether the file holds re-timings (the table appears with the first tuning that re-times). */
+  private hasRetimes(): boolean {
+    return (
+      this.statement(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retimes'`).get() !== undefined
+    );
   }
 
   /** Records a run as started (again, when a run id is resumed), with the options it runs with. */

@@ -121,7 +121,8 @@ export function chooseKernel(node: string, w: Workload, device: DeviceInfo, s: K
       tunedPercent: record.slice.percent,
       exact: record.slice.percent === recordShare,
       note,
-      recordMs: medianOf(record),
+      // The alone re-timing where the record has one (what ranked it), else its recorded median.
+      recordMs: record === answer.record ? answer.rankMs : medianOf(record),
       precision: template.tensorCore ? 'tf32' : 'f32',
     },
     source,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RetimeStore } from '../../src/records/retimes.js';
 import { RecordStore } from '../../src/records/store.js';
 import { RECORD_FORMAT_VERSION } from '../../src/records/types.js';
 import { isSlicetuneError } from '../../src/util/errors.js';
@@ -116,6 +117,48 @@ describe('RecordStore best', () => {
     expect(answer?.tunedPercent).toBe(25);
     expect(answer?.record.configKey).toBe('cfg1');
     expect(answer?.record.template).toBe('conv2d_im2col');
+  });
+
+  it('ranks a config re-timed alone by its alone time, the others by their recorded median', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slicetune-best-retimes-'));
+    const file = RecordStore.open(join(dir, 'records.db'));
+    try {
+      const fast = makeRecord({ index: 0, percent: 25, medianMs: 1.0 });
+      const next = makeRecord({ index: 1, percent: 25, medianMs: 1.1 });
+      file.add([fast, next]);
+      expect(file.best(workload, { percent: 25 })?.record.configKey).toBe('cfg0');
+      // Co-located, cfg0 looked fastest; alone it is slower than cfg1's recorded time.
+      const retimes = RetimeStore.open(file.path);
+      retimes.add([
+        {
+          runId: 'r1',
+          taskKey: fast.taskKey,
+          configKey: fast.configKey,
+          slice: fast.slice,
+          deviceName: fast.provenance.deviceName,
+          kind: 'top',
+          colocatedMs: 1.0,
+          alone: {
+            ok: true,
+            medianMs: 1.3,
+            timesMs: [1.3],
+            compileMs: 1,
+            checked: true,
+            maxRelError: 0,
+            binaryHash: 'b0',
+            registers: 32,
+          },
+          timestamp: 1,
+        },
+      ]);
+      retimes.close();
+      const answer = file.best(workload, { percent: 25 });
+      expect(answer?.record.configKey).toBe('cfg1');
+      expect(answer?.rankMs).toBeCloseTo(1.1);
+    } finally {
+      file.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('uses the nearest tuned share when a share was never tuned, and the note says which', () => {
