@@ -11,7 +11,7 @@
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
  *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2]
- *        [--clients-per-server 1] [--only ab]
+ *        [--clients-per-server 0 (the planner's count)] [--only ab]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -33,7 +33,8 @@ const strategy = argValue('strategy', 'model');
 const capS = Number(argValue('cap-s', '50'));
 const timeScale = Number(argValue('time-scale', '1'));
 const model = argValue('model', 'resnet18');
-const clientsPerServer = Number(argValue('clients-per-server', '1'));
+/** 0: the planner's count of clients. */
+const clientsPerServer = Number(argValue('clients-per-server', '0'));
 const fidelity = {
   topK: Number(argValue('retime-top', '3')),
   samples: Number(argValue('retime-samples', '2')),
@@ -105,13 +106,14 @@ function planFor(share: number, mode: 'baseline' | SliceMechanism): TuningPlan {
     tasks: tasks.length,
     green: probe.mechanisms.green.supported,
     mps: probe.mechanisms.mps.supported,
+    batchSize: batch,
   };
   if (mode === 'baseline') return planTuning({ ...base, baseline: true });
   // MPS at 100%: four clients that may each use every SM (green contexts cannot overlap).
   const servers = mode === 'mps' && share === 100 ? 4 : undefined;
   const plan = planTuning({ ...base, overrides: { mechanism: mode, ...(servers ? { servers } : {}) } });
-  if (clientsPerServer === 1) return plan;
-  // More clients than servers: one client's batch compiles while another's is measured.
+  if (clientsPerServer === 0) return plan;
+  // Clients per server as asked, in place of the planner's count.
   const clients = plan.servers * clientsPerServer;
   return planTuning({ ...base, overrides: { mechanism: mode, servers: plan.servers, clients } });
 }

@@ -149,9 +149,11 @@ export class RunnerProcess {
   /** Asks the runner to free everything and exit; kills it if it does not. */
   async close(): Promise<void> {
     const child = this.child;
-    if (!child || !this.alive) return;
+    if (!child || !this.alive || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.send({ type: 'close' });
+    // A runner that just died may not have reported its exit yet: its channel is closed then.
+    if (child.connected) child.send({ type: 'close' }, (e) => e && child.kill('SIGKILL'));
+    else child.kill('SIGKILL');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);

@@ -167,7 +167,8 @@ export class RecordStore {
   /** Whether the file holds re-timings (the table appears with the first tuning that re-times). */
   private hasRetimes(): boolean {
     return (
-      this.statement(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retimes'`).get() !== undefined
+      this.statement(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retimes'`).get() !==
+      undefined
     );
   }
 

@@ -14,7 +14,7 @@ import { extractTasks, loadModel, type ZooOptions } from '../graph/index.js';
 import { type ModelRunRecord, ModelRunStore } from '../records/model-runs.js';
 import { RecordStore } from '../records/store.js';
 import { runModelOnSlice, SIMULATED_LABEL } from '../runtime/index.js';
-import { planTuning, tuneModel } from '../sharing/index.js';
+import { defaultBatchSize, planTuning, tuneModel } from '../sharing/index.js';
 import type { TuningEvent } from '../sharing/types.js';
 import { SlicetuneError } from '../util/errors.js';
 import type { LatencyMatrix } from './matrix.js';
@@ -149,6 +149,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         tasks: tasks.length,
         green: probe.mechanisms.green.supported,
         mps: probe.mechanisms.mps.supported,
+        batchSize: defaultBatchSize(o.trialsPerTask),
         overrides: o.maxServers !== undefined && share < 100 ? { servers: Math.min(fits, o.maxServers) } : {},
       });
       emit({

@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { type DeviceChoice, probeDevices } from '../gpu/device.js';
 import { extractTasks, isZooName, listZoo, loadModel } from '../graph/index.js';
-import { planTuning } from '../sharing/planner.js';
+import { defaultBatchSize, planTuning } from '../sharing/planner.js';
 import type { TuningPlan } from '../sharing/types.js';
 import type { Task } from '../templates/types.js';
 import { isSlicetuneError, SlicetuneError } from '../util/errors.js';
@@ -92,6 +92,7 @@ export class JobPlanner {
         green: this.device.green,
         mps: this.device.mps,
         baseline: request.baseline ?? false,
+        batchSize: defaultBatchSize(request.trials),
         overrides: { servers: request.servers, clients: request.clients, mechanism: request.sharing },
       });
     } catch (e) {

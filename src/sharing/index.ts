@@ -1,7 +1,7 @@
 /** sharing: tuning a model on a shared GPU (servers on slices, a tracker, clients, the planner). */
 
 export { kernelMsOf } from './occupancy.js';
-export { type PlanInput, planTuning } from './planner.js';
+export { defaultBatchSize, type PlanInput, planTuning } from './planner.js';
 export { InProcessQueue, type QueueBackend, type QueuedJob } from './queue.js';
 export { trackedServersOf } from './servers.js';
 export { shardTasks, tuningCost } from './shard.js';

@@ -2,7 +2,8 @@
  * The planner: from the target share, the GPU and the CPU, how many measurement servers on which
  * slices, how many tuning clients, how many compile workers. A model for 25% of the GPU gets four
  * 25% servers (tuned where it will run, four at a time); a model for the whole GPU gets one
- * exclusive server. The user's overrides win; every choice says why.
+ * exclusive server. Clients are as many as keep both the servers and the compile workers busy.
+ * The user's overrides win; every choice says why.
  */
 import type { SliceMechanism } from '../gpu/types.js';
 import { SlicetuneError } from '../util/errors.js';
@@ -18,10 +19,15 @@ export interface PlanInput {
   /** Whether green contexts / MPS work on this machine. */
   green: boolean;
   mps: boolean;
+  /** Configs per measured batch (default 16): sets how many clients keep the compile workers busy. */
+  batchSize?: number;
   overrides?: Partial<Pick<TuningPlan, 'mechanism' | 'servers' | 'clients'>>;
   /** The classic AutoTVM loop: one client, one server alone on the GPU, no pipelining. */
   baseline?: boolean;
 }
+
+/** Configs per measured batch when none is given: 16, or the whole budget when it is smaller. */
+export const defaultBatchSize = (trialsPerTask: number): number => Math.min(16, trialsPerTask);
 
 export function planTuning(input: PlanInput): TuningPlan {
   validate(input);
@@ -56,8 +62,17 @@ export function planTuning(input: PlanInput): TuningPlan {
     clients = overrides.clients;
     why.push(`${clients} client(s): as asked`);
   } else {
-    clients = servers;
-    why.push(`${clients} client(s): one per server, so every server has a batch to measure`);
+    // The GPU measures in milliseconds what NVRTC compiles in a second (H100: 1-3% measurement
+    // occupancy, docs/RESULTS.md), so the CPU sets the pace: enough clients that, with half of
+    // them waiting on a measurement, their batches still fill every compile worker.
+    const batch = input.batchSize ?? 16;
+    const toFillCompilers = Math.ceil((2 * Math.max(1, cpuCores)) / batch);
+    clients = Math.max(servers, toFillCompilers);
+    why.push(
+      clients > servers
+        ? `${clients} client(s): batches of ${batch} from ${clients} clients keep ${cpuCores} compile workers busy while others are measured`
+        : `${clients} client(s): one per server, so every server has a batch to measure`,
+    );
   }
   if (clients > tasks) {
     why.push(`${clients} clients for ${tasks} task(s): ${tasks} client(s), a client needs a task`);
@@ -136,6 +151,8 @@ function validate(input: PlanInput): void {
     throw bad(`a model needs at least one task, got ${input.tasks}`);
   if (!(Number.isInteger(input.deviceSms) && input.deviceSms >= 1))
     throw bad(`device SMs must be >= 1, got ${input.deviceSms}`);
+  if (input.batchSize !== undefined && !(Number.isInteger(input.batchSize) && input.batchSize >= 1))
+    throw bad(`batch size must be a positive integer, got ${input.batchSize}`);
   const { servers, clients } = input.overrides ?? {};
   for (const [name, n] of [
     ['--servers', servers],

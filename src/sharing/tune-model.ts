@@ -14,6 +14,7 @@ import { TuningClient } from './client.js';
 import type { RunContext } from './context.js';
 import { disturbanceReport } from './fidelity.js';
 import { OccupancyMeter } from './occupancy.js';
+import { defaultBatchSize } from './planner.js';
 import { trackedServersOf } from './servers.js';
 import { shardTasks } from './shard.js';
 import { gflops, type TaskRun } from './task-run.js';
@@ -81,7 +82,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     fidelity,
     strategy: o.strategy,
     seed: o.seed,
-    batchSize: o.batchSize ?? Math.min(16, o.trialsPerTask),
+    batchSize: o.batchSize ?? defaultBatchSize(o.trialsPerTask),
     trialsPerTask: o.trialsPerTask,
     signal: inner.signal,
     startedAt,

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { faultKernel, fmaReference, fmaVariant, hangKernel } from '../../bench/lib/kernels.js';
 import type { KernelSource } from '../../src/gpu/types.js';
 import { MeasureSession } from '../../src/measure/session.js';
@@ -77,7 +77,8 @@ describe('measurement pool on the simulated GPU', () => {
       backendOptions: { timeScale: 0 },
     });
     session.pool.servers[1]?.process.kill();
-    await new Promise((r) => setTimeout(r, 50));
+    // The exit arrives when the OS reports it: wait for the restart, not for a fixed time.
+    await vi.waitFor(() => expect(session?.pool.stats.restarts).toBe(1), { timeout: 15_000, interval: 20 });
     await session.pool.settled();
     expect(session.pool.stats.restarts).toBe(1);
     expect(session.pool.servers[1]?.process.alive).toBe(true);

@@ -38,7 +38,7 @@ describe('planTuning', () => {
     expect(planTuning({ ...base, share: 100 })).toMatchObject({
       mechanism: 'exclusive',
       servers: 1,
-      clients: 1,
+      clients: 2,
     });
     const mps = planTuning({ ...base, share: 100, overrides: { mechanism: 'mps', servers: 4 } });
     expect(mps).toMatchObject({ mechanism: 'mps', servers: 4, clients: 4 });
@@ -48,6 +48,17 @@ describe('planTuning', () => {
     const plan = planTuning({ ...base, share: 25, overrides: { mechanism: 'mps', servers: 2, clients: 6 } });
     expect(plan).toMatchObject({ mechanism: 'mps', servers: 2, clients: 6 });
     expect(plan.why.filter((w) => w.includes('as asked'))).toHaveLength(3);
+  });
+
+  it('plans enough clients that their batches keep every compile worker busy', () => {
+    // 16 cores, batches of 8: four clients (two compiling while two are measured), on one server.
+    const whole = planTuning({ ...base, share: 100, batchSize: 8 });
+    expect(whole).toMatchObject({ servers: 1, clients: 4 });
+    expect(whole.why.join('\n')).toMatch(/keep 16 compile workers busy/);
+    expect(planTuning({ ...base, share: 25, batchSize: 4 })).toMatchObject({ servers: 4, clients: 8 });
+    expect(planTuning({ ...base, share: 10, batchSize: 16 })).toMatchObject({ servers: 10, clients: 10 });
+    expect(planTuning({ ...base, cpuCores: 2, share: 100, batchSize: 16 }).clients).toBe(1);
+    expect(() => planTuning({ ...base, share: 25, batchSize: 0 })).toThrow(/batch size/);
   });
 
   it('never plans more clients than tasks', () => {

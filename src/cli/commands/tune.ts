@@ -107,6 +107,7 @@ async function tuneLocal(model: string, opts: TuneOptions): Promise<ModelTuningR
     tasks: tasks.length,
     green: probe.mechanisms.green.supported,
     mps: probe.mechanisms.mps.supported,
+    batchSize: opts.batch,
     overrides: { mechanism: opts.sharing, servers: opts.servers, clients: opts.clients },
     baseline: opts.baseline,
   });
