@@ -29,6 +29,7 @@ import type { RunModelOptions, RunReport } from '../src/runtime/types.js';
 import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import type { ModelTuningResult } from '../src/sharing/types.js';
+import { deadline } from '../src/util/deadline.js';
 import { runPythonPeer } from './lib/peer.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
@@ -73,6 +74,7 @@ async function tune(model: string, share: number): Promise<ModelTuningResult> {
   });
   const store = RecordStore.open(storeOf(model));
   const t = performance.now();
+  const cap = deadline(capS * 1000);
   try {
     const result = await tuneModel({
       tasks,
@@ -84,7 +86,7 @@ async function tune(model: string, share: number): Promise<ModelTuningResult> {
       strategy: 'model',
       seed: 1,
       backendOptions: { timeScale, seed: 1 },
-      signal: AbortSignal.timeout(capS * 1000),
+      signal: cap.signal,
     });
     const wall = ((performance.now() - t) / 1000).toFixed(1);
     process.stderr.write(
@@ -92,6 +94,7 @@ async function tune(model: string, share: number): Promise<ModelTuningResult> {
     );
     return result;
   } finally {
+    cap.clear();
     store.close();
   }
 }

@@ -23,6 +23,7 @@ import { RecordStore } from '../src/records/store.js';
 import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import type { ModelTuningResult, TuningPlan } from '../src/sharing/types.js';
+import { deadline } from '../src/util/deadline.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
@@ -68,7 +69,7 @@ interface Run {
 async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise<Run> {
   const store = RecordStore.open(join(scratch, `${label.replace(/\W+/g, '-')}.db`));
   const curve: [number, number][] = [];
-  const signal = AbortSignal.timeout(capMs);
+  const cap = deadline(capMs);
   const t = performance.now();
   try {
     const result = await tuneModel({
@@ -83,7 +84,7 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
       batchSize: batch,
       backendOptions: { timeScale, seed: 1 },
       ...(plan.mode === 'shared' && plan.servers > 1 ? { fidelity } : {}),
-      signal,
+      signal: cap.signal,
       onEvent: (e) => {
         if (e.type === 'estimate' && Number.isFinite(e.estimatedModelMs))
           curve.push([e.elapsedMs, e.estimatedModelMs]);
@@ -94,6 +95,7 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
     );
     return { label, plan, result, capped: result.stopped, curve };
   } finally {
+    cap.clear();
     store.close();
   }
 }

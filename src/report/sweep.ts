@@ -16,6 +16,7 @@ import { RecordStore } from '../records/store.js';
 import { runModelOnSlice, SIMULATED_LABEL } from '../runtime/index.js';
 import { defaultBatchSize, planTuning, tuneModel } from '../sharing/index.js';
 import type { TuningEvent } from '../sharing/types.js';
+import { deadline } from '../util/deadline.js';
 import { SlicetuneError } from '../util/errors.js';
 import type { LatencyMatrix } from './matrix.js';
 import { analyzeSweep, type SweepAnalysis } from './sweep-analysis.js';
@@ -159,6 +160,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         servers: plan.servers,
         tasks: tasks.length,
       });
+      const limit = o.timeLimitS ? deadline(o.timeLimitS * 1000) : undefined;
       const r = await tuneModel({
         tasks,
         plan,
@@ -169,9 +171,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         strategy: o.strategy ?? 'model',
         seed: o.seed ?? 1,
         backendOptions: o.backendOptions,
-        ...(o.timeLimitS ? { signal: AbortSignal.timeout(o.timeLimitS * 1000) } : {}),
+        ...(limit ? { signal: limit.signal } : {}),
         onEvent: (event) => emit({ type: 'tuning', share, event }),
-      });
+      }).finally(() => limit?.clear());
       const t: SweepTuning = {
         share,
         runId: r.runId,

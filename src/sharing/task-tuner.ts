@@ -13,7 +13,7 @@ import type { RecordStore } from '../records/store.js';
 import type { Provenance, SliceKey, TuningRecord } from '../records/types.js';
 import { RECORD_FORMAT_VERSION } from '../records/types.js';
 import { makeStrategy } from '../search/strategies/index.js';
-import { transferPrior } from '../search/transfer.js';
+import { shareContext, transferPrior } from '../search/transfer.js';
 import { type TuneProgress, type TuneResult, tune } from '../search/tune.js';
 import type { Trial } from '../search/types.js';
 import type { Config } from '../space/types.js';
@@ -89,7 +89,10 @@ export async function tuneTask(o: TaskTuningOptions): Promise<TaskTuningResult> 
         { workloadKey: task.workloadKey, percent: o.percent, template: task.template },
       )
     : [];
-  const strategy = makeStrategy(o.strategy, { seed: o.seed, batchSize: o.batchSize, prior });
+  // The share is a feature of every point, so the model tells transferred 100% points from this
+  // share's own trials (without it, transfer points were indistinguishable from the target's).
+  const context = prior.length > 0 ? shareContext(o.percent) : [];
+  const strategy = makeStrategy(o.strategy, { seed: o.seed, batchSize: o.batchSize, prior, context });
   const reference = referenceKernel(task.workload);
   const tolerance = toleranceFor(task.workload);
 

@@ -15,6 +15,7 @@ import { followJob, submitJob } from '../../service/client.js';
 import { planTuning } from '../../sharing/planner.js';
 import { tuneModel } from '../../sharing/tune-model.js';
 import type { ModelTuningResult, TuningEvent } from '../../sharing/types.js';
+import { deadline } from '../../util/deadline.js';
 import { SlicetuneError } from '../../util/errors.js';
 import {
   type DeviceChoice,
@@ -125,6 +126,7 @@ async function tuneLocal(model: string, opts: TuneOptions): Promise<ModelTuningR
     stop.abort();
   };
   process.on('SIGINT', onSigint);
+  const limit = opts.timeLimit ? deadline(opts.timeLimit * 1000, stop.signal) : undefined;
   try {
     return await tuneModel({
       tasks,
@@ -136,13 +138,12 @@ async function tuneLocal(model: string, opts: TuneOptions): Promise<ModelTuningR
       strategy: opts.strategy,
       seed: opts.seed,
       batchSize: opts.batch,
-      signal: opts.timeLimit
-        ? AbortSignal.any([stop.signal, AbortSignal.timeout(opts.timeLimit * 1000)])
-        : stop.signal,
+      signal: limit?.signal ?? stop.signal,
       onEvent: (e) => view?.on(e),
     });
   } finally {
     process.off('SIGINT', onSigint);
+    limit?.clear();
     view?.stop();
     store.close();
   }

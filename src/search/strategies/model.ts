@@ -50,6 +50,9 @@ export interface ModelOptions {
   costModel?: CostModelOptions;
 }
 
+/** Feature vectors kept between proposals (a few MB at most). */
+const FEATURE_CACHE_SIZE = 50_000;
+
 export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
   const prior: readonly PriorPoint[] = options.prior ?? [];
   const context = options.context ?? [];
@@ -69,15 +72,19 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
   const featureCache = new Map<string, number[]>();
   let trainedOn = -1;
 
+  /** A config's features, cached: the explorers score the same neighbours again and again. */
+  function cachedFeatures(ctx: SearchContext, config: Config, key = ctx.space.key(config)): number[] {
+    let f = featureCache.get(key);
+    if (!f) {
+      if (featureCache.size >= FEATURE_CACHE_SIZE) featureCache.clear();
+      f = ctx.space.features(config);
+      featureCache.set(key, f);
+    }
+    return f;
+  }
+
   function featuresOf(ctx: SearchContext): (t: Trial) => number[] {
-    return (t) => {
-      let f = featureCache.get(t.configKey);
-      if (!f) {
-        f = ctx.space.features(t.config);
-        featureCache.set(t.configKey, f);
-      }
-      return f;
-    };
+    return (t) => cachedFeatures(ctx, t.config, t.configKey);
   }
 
   /** Retrains when the history grew since the last fit; false when there is nothing to learn from. */
@@ -120,7 +127,7 @@ export function makeModel(options: StrategyOptions & ModelOptions): Strategy {
       const explore = Math.min(n, Math.floor(n * epsilon + rng.next()));
       const score = (configs: Config[]) =>
         model
-          .predictSpread(configs.map((c) => [...space.features(c), ...context]))
+          .predictSpread(configs.map((c) => [...cachedFeatures(ctx, c), ...context]))
           .map((p) => p.mean + kappa * p.std);
       const common = { space, rng, score, starts: startingPoints(ctx), exclude: ctx.measuredKeys };
       const ranked =
