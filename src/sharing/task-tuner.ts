@@ -19,7 +19,6 @@ import type { Trial } from '../search/types.js';
 import type { Config } from '../space/types.js';
 import { getTemplate, referenceKernel, type Task } from '../templates/index.js';
 import { VERSION } from '../version.js';
-import { threadStrategy } from './strategy-thread.js';
 
 export interface TaskTuningOptions {
   task: Task;
@@ -38,11 +37,6 @@ export interface TaskTuningOptions {
   /** The share the task is tuned for (the slice's requested percent). */
   percent: number;
   transfer: boolean;
-  /**
-   * Run the model strategy in a worker thread (default true): its proposals cost 100+ ms of CPU,
-   * which on the main thread stalls every other client of the run.
-   */
-  strategyThread?: boolean;
   onProgress?: (p: TuneProgress) => void;
 }
 
@@ -98,18 +92,7 @@ export async function tuneTask(o: TaskTuningOptions): Promise<TaskTuningResult> 
   // The share is a feature of every point, so the model tells transferred 100% points from this
   // share's own trials (without it, transfer points were indistinguishable from the target's).
   const context = prior.length > 0 ? shareContext(o.percent) : [];
-  const strategyOptions = { seed: o.seed, batchSize: o.batchSize, prior, context };
-  const onThread = o.strategy === 'model' && (o.strategyThread ?? true);
-  const threaded = onThread
-    ? threadStrategy({
-        strategy: o.strategy,
-        options: strategyOptions,
-        template: task.template,
-        workload: task.workload,
-        device,
-      })
-    : undefined;
-  const strategy = threaded ?? makeStrategy(o.strategy, strategyOptions);
+  const strategy = makeStrategy(o.strategy, { seed: o.seed, batchSize: o.batchSize, prior, context });
   const reference = referenceKernel(task.workload);
   const tolerance = toleranceFor(task.workload);
 
@@ -150,6 +133,6 @@ export async function tuneTask(o: TaskTuningOptions): Promise<TaskTuningResult> 
     batchSize: o.batchSize,
     earlyStopping: o.earlyStopping,
     onProgress: o.onProgress,
-  }).finally(() => threaded?.close());
+  });
   return { ...result, slice: sliceKey, priorPoints: prior.length };
 }
