@@ -1,7 +1,7 @@
 /**
  * The resource-aware tuning study (`slicetune sweep`): tune a model at each share (records reused
- * through the store: a share already tuned to the budget measures nothing new; whole-model tuning
- * does not yet start its cost model from other shares' records, `tune-op` does),
+ * through the store: a share already tuned to the budget measures nothing new, and each share's
+ * cost model starts from the shares tuned before it),
  * then run every tuned variant on a slice of every share. The medians fill the tuned-at x run-at
  * matrix, kept in the store's `model_runs` table, and the analysis says whether tuning at the
  * serving share is best there and which share to tune at when the serving share is unknown.

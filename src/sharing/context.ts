@@ -21,6 +21,8 @@ export interface RunContext {
   measureOptions: MeasureOptions;
   fidelity: FidelityOptions;
   strategy: string;
+  /** Start each task's model from other shares' and similar workloads' records. */
+  transfer: boolean;
   seed: number;
   batchSize: number;
   trialsPerTask: number;

@@ -15,7 +15,7 @@ import type { Trial } from '../search/types.js';
 import type { Config, ConfigSpace } from '../space/types.js';
 import { getTemplate, referenceKernel, type Task, type Template } from '../templates/index.js';
 import type { RunContext } from './context.js';
-import { sliceKeyOf } from './task-tuner.js';
+import { sliceKeyOf, transferFor } from './task-tuner.js';
 import type { Lease } from './tracker.js';
 
 /** How a task reaches a server: its client's lock and lease (see client.ts). */
@@ -40,6 +40,8 @@ export class TaskRun {
   stopReason: 'budget' | 'exhausted' | 'stopped' = 'budget';
   final: FinalBest | undefined;
   retimed = 0;
+  /** Points the model strategy started from (transfer from other shares and similar workloads). */
+  readonly priorPoints: number;
   private readonly template: Template;
 
   constructor(
@@ -57,9 +59,13 @@ export class TaskRun {
     this.resumed = already.length;
     this.errors = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
     const seed = ctx.seed + index * 7919;
+    const { prior, context } = ctx.transfer
+      ? transferFor(ctx.store, task, this.space, device.name, ctx.plan.percent, this.ownSms())
+      : { prior: [], context: [] };
+    this.priorPoints = prior.length;
     this.session = new TuneSession({
       space: this.space,
-      strategy: makeStrategy(ctx.strategy, { seed, batchSize: ctx.batchSize }),
+      strategy: makeStrategy(ctx.strategy, { seed, batchSize: ctx.batchSize, prior, context }),
       measure: (configs) => this.measure(configs),
       seed,
       alreadyMeasured: already,
@@ -157,10 +163,15 @@ export class TaskRun {
     return measured.map((m, i) => ({ config: configs[i] as Config, result: m.result }));
   }
 
+  /** The SMs of the run's slices: records there are this task's own history. */
+  private ownSms(): Set<number> {
+    return new Set(this.ctx.session.pool.servers.map((s) => s.slice.sms));
+  }
+
   /** Records of this task on the run's kind of slice and device: what a resumed run skips. */
   private resumedTrials(): Trial[] {
     const { store, session, plan } = this.ctx;
-    const sms = new Set(session.pool.servers.map((s) => s.slice.sms));
+    const sms = this.ownSms();
     return store
       .query({ taskKey: this.task.key, mechanism: plan.mechanism, deviceName: session.device.name })
       .filter((r) => sms.has(r.slice.sms))

@@ -15,8 +15,8 @@ import { RECORD_FORMAT_VERSION } from '../records/types.js';
 import { makeStrategy } from '../search/strategies/index.js';
 import { shareContext, transferPrior } from '../search/transfer.js';
 import { type TuneProgress, type TuneResult, tune } from '../search/tune.js';
-import type { Trial } from '../search/types.js';
-import type { Config } from '../space/types.js';
+import type { PriorPoint, Trial } from '../search/types.js';
+import type { Config, ConfigSpace } from '../space/types.js';
 import { getTemplate, referenceKernel, type Task } from '../templates/index.js';
 import { VERSION } from '../version.js';
 
@@ -56,6 +56,31 @@ export function provenanceOf(device: DeviceInfo): Provenance {
   };
 }
 
+/**
+ * The model strategy's start from other records (transfer.ts): this task at other shares and
+ * similar workloads of its template, on this device; not its own records on these slices (those
+ * are its history). The share goes with it as a feature, so the model tells the transferred
+ * points from this share's own trials (without it, they were indistinguishable).
+ */
+export function transferFor(
+  store: RecordStore,
+  task: Task,
+  space: ConfigSpace,
+  deviceName: string,
+  percent: number,
+  ownSms: ReadonlySet<number>,
+): { prior: PriorPoint[]; context: number[] } {
+  const records = store
+    .query({ template: task.template, deviceName })
+    .filter((r) => !(r.taskKey === task.key && ownSms.has(r.slice.sms)));
+  const prior = transferPrior(records, space, {
+    workloadKey: task.workloadKey,
+    percent,
+    template: task.template,
+  });
+  return { prior, context: prior.length > 0 ? shareContext(percent) : [] };
+}
+
 export function sliceKeyOf(slice: Slice, percent: number): SliceKey {
   return { mechanism: slice.mechanism, sms: slice.sms, percent };
 }
@@ -80,18 +105,9 @@ export async function tuneTask(o: TaskTuningOptions): Promise<TaskTuningResult> 
       result: r.result,
     }));
 
-  const prior = o.transfer
-    ? transferPrior(
-        store
-          .query({ template: task.template, deviceName: device.name })
-          .filter((r) => !(r.taskKey === task.key && r.slice.sms === sliceKey.sms)),
-        space,
-        { workloadKey: task.workloadKey, percent: o.percent, template: task.template },
-      )
-    : [];
-  // The share is a feature of every point, so the model tells transferred 100% points from this
-  // share's own trials (without it, transfer points were indistinguishable from the target's).
-  const context = prior.length > 0 ? shareContext(o.percent) : [];
+  const { prior, context } = o.transfer
+    ? transferFor(store, task, space, device.name, o.percent, new Set([sliceKey.sms]))
+    : { prior: [], context: [] };
   const strategy = makeStrategy(o.strategy, { seed: o.seed, batchSize: o.batchSize, prior, context });
   const reference = referenceKernel(task.workload);
   const tolerance = toleranceFor(task.workload);

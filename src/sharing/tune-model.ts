@@ -81,6 +81,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     measureOptions,
     fidelity,
     strategy: o.strategy,
+    transfer: o.transfer ?? true,
     seed: o.seed,
     batchSize: o.batchSize ?? defaultBatchSize(o.trialsPerTask),
     trialsPerTask: o.trialsPerTask,
@@ -185,6 +186,7 @@ function resultOf(
       bestGflops: gflops(r.flops, bestMs),
       ...(best ? { bestConfig: best.config, bestConfigKey: best.configKey } : {}),
       colocatedBestMs: r.session.best?.cost ?? Number.POSITIVE_INFINITY,
+      priorPoints: r.priorPoints,
       retimed: r.retimed,
       stopReason: r.done ? r.stopReason : 'stopped',
     };

@@ -46,6 +46,11 @@ export interface TuneModelOptions {
   trialsPerTask: number;
   /** A STRATEGY_NAMES entry. */
   strategy: string;
+  /**
+   * Start each task's cost model from the store's records of it at other shares and of similar
+   * workloads (default true; only the model strategy uses them).
+   */
+  transfer?: boolean;
   seed: number;
   /** Configs per measured batch (default min(16, trialsPerTask)). */
   batchSize?: number;
@@ -139,6 +144,8 @@ export interface TaskSummary {
   bestConfigKey?: string;
   /** Best co-located time seen during the search. */
   colocatedBestMs: number;
+  /** Transfer points the task's model started from (0: a cold start). */
+  priorPoints: number;
   /** Configs re-timed alone. */
   retimed: number;
   stopReason: 'budget' | 'exhausted' | 'stopped';

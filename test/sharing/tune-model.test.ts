@@ -281,4 +281,40 @@ describe('the compile pipeline', () => {
     expect(runs).toBe((2 * TRIALS) / 4);
     expect(overlapping).toBe(0);
   });
+
+  it('starts the model at one share from the records of another (transfer), unless told not to', async () => {
+    const tasks = smallTasks();
+    const store = RecordStore.open(':memory:');
+    const common = {
+      tasks,
+      device: 'sim' as const,
+      store,
+      trialsPerTask: TRIALS,
+      strategy: 'model',
+      seed: 5,
+      batchSize: 4,
+      backendOptions: FAST_SIM,
+    };
+    const whole = planTuning({
+      share: 100,
+      deviceSms: 132,
+      cpuCores: 1,
+      tasks: tasks.length,
+      green: true,
+      mps: true,
+    });
+    const first = await tuneModel({ ...common, plan: whole, runId: 'at-100' });
+    expect(first.tasks.map((t) => t.priorPoints)).toEqual(tasks.map(() => 0));
+    const quarter = await tuneModel({ ...common, plan: sharedPlan('green', tasks.length), runId: 'at-25' });
+    // Every task has its 100% records (and its neighbours of the same template) to start from.
+    expect(quarter.tasks.every((t) => t.priorPoints >= TRIALS)).toBe(true);
+    const cold = await tuneModel({
+      ...common,
+      plan: sharedPlan('mps', tasks.length),
+      runId: 'at-25-cold',
+      transfer: false,
+    });
+    expect(cold.tasks.map((t) => t.priorPoints)).toEqual(tasks.map(() => 0));
+    store.close();
+  }, 120_000);
 });
