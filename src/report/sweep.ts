@@ -142,7 +142,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const tuning: SweepTuning[] = [];
   const store = RecordStore.open(o.db);
   try {
-    for (const share of o.shares) {
+    for (const [shareIndex, share] of o.shares.entries()) {
       const fits = share >= 100 ? 1 : Math.max(1, Math.floor(100 / share + 1e-9));
       const plan = planTuning({
         share,
@@ -170,7 +170,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         runId: `${runId}/tune-${share}`,
         trialsPerTask: o.trialsPerTask,
         strategy: o.strategy ?? 'model',
-        seed: o.seed ?? 1,
+        // Each share its own random stream: with one seed every share's first (random) batch was
+        // the same configs, and on small budgets the variants came out identical.
+        seed: (o.seed ?? 1) + shareIndex * 104_729,
         backendOptions: o.backendOptions,
         ...(limit ? { signal: limit.signal } : {}),
         onEvent: (event) => emit({ type: 'tuning', share, event }),

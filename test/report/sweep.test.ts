@@ -55,6 +55,25 @@ function expectedRecommendation(latencyMs: number[][], shares: number[]): number
 }
 
 describe('runSweep', () => {
+  it('draws the configs of each share from its own random stream', () => {
+    const store = RecordStore.open(db, { mustExist: true });
+    try {
+      const keysAt = (percent: number) =>
+        new Set(
+          store
+            .query({})
+            .filter((r) => r.slice.percent === percent)
+            .map((r) => `${r.taskKey} ${r.configKey}`),
+        );
+      const [a, b] = [keysAt(100), keysAt(50)];
+      const shared = [...a].filter((k) => b.has(k)).length;
+      expect(a.size).toBeGreaterThan(0);
+      expect(shared).toBeLessThan(a.size);
+    } finally {
+      store.close();
+    }
+  });
+
   it('tunes at every share, then fills a shares x shares matrix, labelled simulated', () => {
     expect(sweep.tuning.map((t) => t.share)).toEqual(SHARES);
     expect(sweep.tuning.every((t) => t.validNewTrials > 0)).toBe(true);
