@@ -4,20 +4,8 @@ import type { Graph } from '../../src/graph/ir.js';
 import { inferShapes } from '../../src/graph/shapes.js';
 import { validateGraph } from '../../src/graph/validate.js';
 import { conv2dWorkload } from '../../src/ops/index.js';
-import { isSlicetuneError } from '../../src/util/errors.js';
+import { expectSlicetuneError } from '../helpers/errors.js';
 import { smallCnn } from './helpers.js';
-
-function expectError(f: () => unknown, code: string, ...fragments: string[]): void {
-  try {
-    f();
-  } catch (e) {
-    expect(isSlicetuneError(e)).toBe(true);
-    expect((e as { code: string }).code).toBe(code);
-    for (const fragment of fragments) expect((e as Error).message).toContain(fragment);
-    return;
-  }
-  expect.fail('expected an error');
-}
 
 describe('shape inference', () => {
   it('follows ONNX rules for conv, pooling, gemm, reshape, transpose, concat, split, slice', () => {
@@ -58,22 +46,26 @@ describe('shape inference', () => {
     const b = new GraphBuilder('bad');
     const x = b.input('x', [2, 3]);
     const y = b.input('y', [4, 3]);
-    expectError(
+    expectSlicetuneError(
       () => b.node('Add', 'broken_add', [x, y]),
       'BAD_MODEL',
       "'broken_add' (Add)",
       '[2,3]',
       '[4,3]',
     );
-    expectError(() => b.node('Reshape', 'rs', [x, b.ints('s', [5, -1])]), 'BAD_MODEL', "'rs' (Reshape)");
-    expectError(() => b.node('Fancy', 'f', [x]), 'UNSUPPORTED_OP', "'f' (Fancy)");
+    expectSlicetuneError(
+      () => b.node('Reshape', 'rs', [x, b.ints('s', [5, -1])]),
+      'BAD_MODEL',
+      "'rs' (Reshape)",
+    );
+    expectSlicetuneError(() => b.node('Fancy', 'f', [x]), 'UNSUPPORTED_OP', "'f' (Fancy)");
   });
 
   it('cannot resolve a Reshape whose target shape is computed at run time', () => {
     const b = new GraphBuilder('dynamic');
     const x = b.input('x', [2, 3]);
     const target = b.input('target', [2], 'i64');
-    expectError(
+    expectSlicetuneError(
       () => b.node('Reshape', 'dyn_reshape', [x, target]),
       'BAD_MODEL',
       "'dyn_reshape' (Reshape)",
@@ -94,21 +86,21 @@ describe('validator', () => {
 
   it('rejects use before definition, duplicate tensors, wrong initializer sizes and missing outputs', () => {
     const reordered: Graph = { ...valid(), nodes: [...valid().nodes].reverse() };
-    expectError(() => validateGraph(reordered), 'BAD_MODEL', 'not defined before use');
+    expectSlicetuneError(() => validateGraph(reordered), 'BAD_MODEL', 'not defined before use');
     const g = valid();
     const dup: Graph = {
       ...g,
       nodes: [...g.nodes, { ...(g.nodes[0] as Graph['nodes'][number]), name: 'again' }],
     };
-    expectError(() => validateGraph(dup), 'BAD_MODEL', 'defined twice');
+    expectSlicetuneError(() => validateGraph(dup), 'BAD_MODEL', 'defined twice');
     const init = g.initializers[0];
     if (!init) throw new Error('no initializer');
     const short: Graph = {
       ...g,
       initializers: [{ ...init, data: init.data.slice(1) }, ...g.initializers.slice(1)],
     };
-    expectError(() => validateGraph(short), 'BAD_MODEL', `'${init.name}'`);
-    expectError(() => validateGraph({ ...g, outputs: ['nowhere'] }), 'BAD_MODEL', "'nowhere'");
+    expectSlicetuneError(() => validateGraph(short), 'BAD_MODEL', `'${init.name}'`);
+    expectSlicetuneError(() => validateGraph({ ...g, outputs: ['nowhere'] }), 'BAD_MODEL', "'nowhere'");
   });
 
   it('checks a tunable node against its workload', () => {
@@ -121,7 +113,7 @@ describe('validator', () => {
     const ok: Graph = { ...g, nodes: [node], outputs: ['y'] };
     expect(inferShapes(ok).get('y')?.shape).toEqual([1, 6, 8, 8]);
     const wrong = { ...workload, shape: { ...workload.shape, c: 5 } };
-    expectError(
+    expectSlicetuneError(
       () => validateGraph({ ...ok, nodes: [{ ...node, workload: wrong }] }),
       'BAD_MODEL',
       "'conv' (conv2d)",

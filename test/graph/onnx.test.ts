@@ -8,7 +8,7 @@ import { importOnnx, loadOnnxFile } from '../../src/graph/onnx/import.js';
 import { type OnnxTypes, onnx } from '../../src/graph/onnx/proto.js';
 import { optimizeGraph } from '../../src/graph/passes/index.js';
 import { randomGraphInputs, runReference } from '../../src/graph/reference.js';
-import { isSlicetuneError } from '../../src/util/errors.js';
+import { expectSlicetuneError } from '../helpers/errors.js';
 import { smallCnn } from './helpers.js';
 
 const FLOAT = 1;
@@ -34,18 +34,6 @@ function model(graph: OnnxTypes.IGraphProto, opset = 17): Uint8Array {
     opsetImport: [{ domain: '', version: opset }],
     graph,
   }).finish();
-}
-
-function expectError(f: () => unknown, code: string, ...fragments: string[]): void {
-  try {
-    f();
-  } catch (e) {
-    expect(isSlicetuneError(e)).toBe(true);
-    expect((e as { code: string }).code).toBe(code);
-    for (const fragment of fragments) expect((e as Error).message).toContain(fragment);
-    return;
-  }
-  expect.fail('expected an error');
 }
 
 describe('ONNX export and import', () => {
@@ -146,7 +134,7 @@ describe('ONNX export and import', () => {
       output: [valueInfo('y', ['batch', 4])],
       node: [{ name: 'relu', opType: 'Relu', input: ['x'], output: ['y'] }],
     };
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(model(graph), { source: 'dyn.onnx' }),
       'BAD_MODEL',
       'dyn.onnx',
@@ -164,7 +152,7 @@ describe('ONNX import errors name the file and the node', () => {
       output: [valueInfo('y', [4])],
       node: [{ name: 'my_topk', opType: 'TopK', input: ['x'], output: ['y'] }],
     });
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(bytes, { source: 'models/topk.onnx' }),
       'UNSUPPORTED_OP',
       'models/topk.onnx',
@@ -176,7 +164,7 @@ describe('ONNX import errors name the file and the node', () => {
       output: [valueInfo('y', [4])],
       node: [{ name: 'ms_gelu', opType: 'Gelu', domain: 'com.microsoft', input: ['x'], output: ['y'] }],
     });
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(custom, { source: 'ms.onnx' }),
       'UNSUPPORTED_OP',
       'ms.onnx',
@@ -186,15 +174,20 @@ describe('ONNX import errors name the file and the node', () => {
   });
 
   it('a malformed or truncated file', () => {
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(Uint8Array.of(0xff, 0xff, 0xff, 0x07), { source: 'junk.onnx' }),
       'BAD_MODEL',
       'junk.onnx',
     );
     const good = exportOnnx(smallCnn());
     const truncated = good.slice(0, Math.floor(good.length / 2));
-    expectError(() => importOnnx(truncated, { source: 'half.onnx' }), 'BAD_MODEL', 'half.onnx');
-    expectError(() => importOnnx(model({}), { source: 'empty.onnx' }), 'BAD_MODEL', 'empty.onnx', 'no graph');
+    expectSlicetuneError(() => importOnnx(truncated, { source: 'half.onnx' }), 'BAD_MODEL', 'half.onnx');
+    expectSlicetuneError(
+      () => importOnnx(model({}), { source: 'empty.onnx' }),
+      'BAD_MODEL',
+      'empty.onnx',
+      'no graph',
+    );
   });
 
   it('a shape it cannot resolve', () => {
@@ -203,7 +196,7 @@ describe('ONNX import errors name the file and the node', () => {
       output: [valueInfo('y', [3, 4])],
       node: [{ name: '/dyn/Reshape', opType: 'Reshape', input: ['x', 'target'], output: ['y'] }],
     });
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(bytes, { source: 'dyn_reshape.onnx' }),
       'BAD_MODEL',
       'dyn_reshape.onnx',
@@ -215,7 +208,12 @@ describe('ONNX import errors name the file and the node', () => {
       output: [valueInfo('y', [2, 5])],
       node: [{ name: 'mm', opType: 'MatMul', input: ['a', 'b'], output: ['y'] }],
     });
-    expectError(() => importOnnx(mismatch, { source: 'mm.onnx' }), 'BAD_MODEL', 'mm.onnx', "'mm' (MatMul)");
+    expectSlicetuneError(
+      () => importOnnx(mismatch, { source: 'mm.onnx' }),
+      'BAD_MODEL',
+      'mm.onnx',
+      "'mm' (MatMul)",
+    );
   });
 
   it('weights kept in external data', () => {
@@ -233,7 +231,7 @@ describe('ONNX import errors name the file and the node', () => {
       ],
       node: [{ name: 'add', opType: 'Add', input: ['x', 'big_weight'], output: ['y'] }],
     });
-    expectError(
+    expectSlicetuneError(
       () => importOnnx(bytes, { source: 'ext.onnx' }),
       'BAD_MODEL',
       'ext.onnx',
@@ -255,7 +253,14 @@ describe('loading models by name or path', () => {
     expect(runReference(loaded, inputs)[out]?.data).toEqual(runReference(g, inputs)[out]?.data);
     expect(loadModel(path).nodes).toHaveLength(g.nodes.length);
     expect(loadModel('bert_encoder', { seqLen: 4 }).inputs[0]?.shape).toEqual([1, 4, 768]);
-    expectError(() => loadModel('resnet19'), 'NOT_FOUND', 'resnet19', 'resnet18', 'mobilenet_v2', '.onnx');
-    expectError(() => loadModel(join(dir, 'missing.onnx')), 'NOT_FOUND', 'missing.onnx');
+    expectSlicetuneError(
+      () => loadModel('resnet19'),
+      'NOT_FOUND',
+      'resnet19',
+      'resnet18',
+      'mobilenet_v2',
+      '.onnx',
+    );
+    expectSlicetuneError(() => loadModel(join(dir, 'missing.onnx')), 'NOT_FOUND', 'missing.onnx');
   });
 });

@@ -9,7 +9,7 @@ import {
   TEMPLATES,
   templatesFor,
 } from '../../src/templates/index.js';
-import { isSlicetuneError } from '../../src/util/errors.js';
+import { expectSlicetuneError } from '../helpers/errors.js';
 import { ALL_SHAPES } from './shapes.js';
 
 const conv = conv2dWorkload({ n: 1, c: 64, h: 56, w: 56, k: 64, r: 3, s: 3, padH: 1, padW: 1 });
@@ -25,18 +25,6 @@ const depthwise = conv2dWorkload({
   padW: 1,
   groups: 32,
 });
-
-function expectCode(fn: () => unknown, code: string, text: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(isSlicetuneError(e), String(e)).toBe(true);
-    expect((e as { code: string }).code).toBe(code);
-    expect((e as Error).message).toContain(text);
-    return;
-  }
-  throw new Error(`expected a ${code} error`);
-}
 
 describe('template registry', () => {
   it('names are unique and cover every required template', () => {
@@ -54,7 +42,7 @@ describe('template registry', () => {
   });
 
   it('getTemplate of an unknown name throws NOT_FOUND listing the known names', () => {
-    expectCode(() => getTemplate('winograd'), 'NOT_FOUND', 'conv2d_direct');
+    expectSlicetuneError(() => getTemplate('winograd'), 'NOT_FOUND', 'conv2d_direct');
   });
 
   it('templatesFor leaves tensor-core templates out unless asked', () => {
@@ -109,8 +97,8 @@ describe('template registry', () => {
   });
 
   it('makeTask rejects unknown templates, templates that do not apply and bad weights', () => {
-    expectCode(() => makeTask(conv, 'nope'), 'NOT_FOUND', 'nope');
-    expectCode(() => makeTask(conv, 'depthwise_conv2d'), 'UNSUPPORTED_OP', 'depthwise_conv2d');
-    expectCode(() => makeTask(conv, 'conv2d_direct', 0), 'BAD_OPTION', 'weight');
+    expectSlicetuneError(() => makeTask(conv, 'nope'), 'NOT_FOUND', 'nope');
+    expectSlicetuneError(() => makeTask(conv, 'depthwise_conv2d'), 'UNSUPPORTED_OP', 'depthwise_conv2d');
+    expectSlicetuneError(() => makeTask(conv, 'conv2d_direct', 0), 'BAD_OPTION', 'weight');
   });
 });
