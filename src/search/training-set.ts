@@ -15,10 +15,8 @@ const FAILURE_PENALTY = 1;
  * `throughput`: best / cost in (0, 1], failures 0 (AutoTVM's normalised-throughput regression): slow
  * configs crowd near 0 and the forest spends its splits telling the fast ones apart.
  * `log`: -log(cost / best), failures below the slowest success.
- * `rank`: the sample's quantile among the successes, 1 for the fastest, failures 0 (AutoTVM's
- * rank objective as a regression target): what the search needs is the order, not the ratio.
  */
-export type TargetKind = 'throughput' | 'log' | 'rank';
+export type TargetKind = 'throughput' | 'log';
 
 export interface TrainingSetOptions {
   target: TargetKind;
@@ -72,14 +70,6 @@ export function trainingSamples(
       score: Number.isFinite(s.score) ? Math.exp(s.score) : 0,
     }));
   }
-  if (options.target === 'rank') {
-    const sorted = [...finite].sort((a, b) => a - b);
-    const quantile = (v: number) => (lowerBound(sorted, v) + 1) / sorted.length;
-    return raw.map((s) => ({
-      features: s.features,
-      score: Number.isFinite(s.score) ? quantile(s.score) : 0,
-    }));
-  }
   const failureScore = Math.min(...finite) - FAILURE_PENALTY;
   return raw.map((s) => (Number.isFinite(s.score) ? s : { features: s.features, score: failureScore }));
 }
@@ -91,16 +81,4 @@ function keptTrials(history: readonly Trial[], options: TrainingSetOptions): Tri
   for (let i = history.length - 1; i >= 0 && kept.size < options.maxSamples; i--)
     kept.add(history[i] as Trial);
   return [...kept];
-}
-
-/** Index of the first element of `sorted` (ascending) that is not below `v`. */
-function lowerBound(sorted: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] as number) < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
