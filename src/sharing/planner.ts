@@ -62,9 +62,10 @@ export function planTuning(input: PlanInput): TuningPlan {
     clients = overrides.clients;
     why.push(`${clients} client(s): as asked`);
   } else {
-    // The GPU measures in milliseconds what NVRTC compiles in a second (H100: 1-3% measurement
-    // occupancy, docs/RESULTS.md), so the CPU sets the pace: enough clients that, with half of
-    // them waiting on a measurement, their batches still fill every compile worker.
+    // The GPU measures a batch in milliseconds; proposing and compiling it takes the CPU far
+    // longer (H100: 1-4% measurement occupancy, docs/RESULTS.md), so the CPU sets the pace:
+    // enough clients that, with half of them waiting on a measurement, their batches still fill
+    // every compile worker.
     const batch = input.batchSize ?? 16;
     const toFillCompilers = Math.ceil((2 * Math.max(1, cpuCores)) / batch);
     clients = Math.max(servers, toFillCompilers);

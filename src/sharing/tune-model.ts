@@ -81,7 +81,9 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     measureOptions,
     fidelity,
     strategy: o.strategy,
-    transfer: o.transfer ?? true,
+    // Only the model strategy learns from transfer points (StrategyOptions.prior): the others
+    // would pay for the store queries and report points they never used.
+    transfer: (o.transfer ?? true) && o.strategy === 'model',
     seed: o.seed,
     batchSize: o.batchSize ?? defaultBatchSize(o.trialsPerTask),
     trialsPerTask: o.trialsPerTask,
