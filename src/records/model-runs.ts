@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { SliceMechanism } from '../gpu/types.js';
 import { SlicetuneError } from '../util/errors.js';
 import { messageOf, openDatabase } from './open.js';
+import { whereEquals } from './query.js';
 
 export interface ModelRunRecord {
   /** The sweep that ran it. */
@@ -134,19 +135,10 @@ export class ModelRunStore {
 
   /** Model runs matching the filter, oldest first. */
   query(filter: ModelRunFilter = {}): ModelRunRecord[] {
-    const where: string[] = [];
-    const params: Record<string, string> = {};
-    if (filter.runId !== undefined) {
-      where.push('run_id = @runId');
-      params.runId = filter.runId;
-    }
-    if (filter.model !== undefined) {
-      where.push('model = @model');
-      params.model = filter.model;
-    }
-    const sql = `SELECT * FROM model_runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY timestamp, id`;
-    const statement = this.db.prepare(sql);
-    const rows = (where.length ? statement.all(params) : statement.all()) as ModelRunRow[];
+    const { sql, params } = whereEquals({ runId: 'run_id', model: 'model' }, filter);
+    const rows = this.db
+      .prepare(`SELECT * FROM model_runs${sql} ORDER BY timestamp, id`)
+      .all(params) as ModelRunRow[];
     return rows.map((r) => ({
       runId: r.run_id,
       model: r.model,

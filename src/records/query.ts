@@ -45,16 +45,27 @@ const FILTER_COLUMNS = {
   runId: 'run_id',
 } as const satisfies Partial<Record<keyof RecordFilter, string>>;
 
-/** ` WHERE a = @a AND ...` (or '') and its named parameters; undefined fields do not filter. */
-export function whereOf(filter: RecordFilter): { sql: string; params: Record<string, string | number> } {
+/**
+ * ` WHERE a = @a AND ...` (or '') and its named parameters, over a map from filter fields to
+ * columns (records, retimes and model_runs share it); undefined fields do not filter.
+ */
+export function whereEquals<F extends object>(
+  columns: { readonly [K in keyof F]?: string },
+  filter: F,
+  extra: readonly string[] = [],
+): { sql: string; params: Record<string, string | number> } {
   const clauses: string[] = [];
   const params: Record<string, string | number> = {};
-  for (const [field, column] of Object.entries(FILTER_COLUMNS)) {
-    const value = filter[field as keyof typeof FILTER_COLUMNS];
+  for (const [field, column] of Object.entries(columns) as [keyof F & string, string][]) {
+    const value = filter[field];
     if (value === undefined) continue;
     clauses.push(`${column} = @${field}`);
-    params[field] = value;
+    params[field] = value as string | number;
   }
-  if (filter.okOnly) clauses.push('ok = 1');
+  clauses.push(...extra);
   return { sql: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export function whereOf(filter: RecordFilter): { sql: string; params: Record<string, string | number> } {
+  return whereEquals(FILTER_COLUMNS, filter, filter.okOnly ? ['ok = 1'] : []);
 }

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { MeasureResult } from '../measure/types.js';
 import { SlicetuneError } from '../util/errors.js';
 import { messageOf, openDatabase } from './open.js';
+import { whereEquals } from './query.js';
 import type { SliceKey } from './types.js';
 
 export type RetimeKind = 'top' | 'sample';
@@ -129,19 +130,10 @@ export class RetimeStore {
 
   /** Re-timings matching the filter, oldest first. */
   query(filter: RetimeFilter = {}): RetimeRecord[] {
-    const where: string[] = [];
-    const params: Record<string, string> = {};
-    if (filter.runId !== undefined) {
-      where.push('run_id = @runId');
-      params.runId = filter.runId;
-    }
-    if (filter.taskKey !== undefined) {
-      where.push('task_key = @taskKey');
-      params.taskKey = filter.taskKey;
-    }
-    const sql = `SELECT * FROM retimes${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY timestamp, id`;
-    const statement = this.db.prepare(sql);
-    const rows = (where.length ? statement.all(params) : statement.all()) as RetimeRow[];
+    const { sql, params } = whereEquals({ runId: 'run_id', taskKey: 'task_key' }, filter);
+    const rows = this.db
+      .prepare(`SELECT * FROM retimes${sql} ORDER BY timestamp, id`)
+      .all(params) as RetimeRow[];
     return rows.map((r) => ({
       runId: r.run_id,
       taskKey: r.task_key,
