@@ -11,7 +11,7 @@
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
  *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2]
- *        [--clients-per-server 0 (the planner's count)] [--only ab]
+ *        [--clients-per-server 0 (the planner's count)] [--strategy-threads auto|on|off] [--only ab]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -40,6 +40,9 @@ const fidelity = {
   topK: Number(argValue('retime-top', '3')),
   samples: Number(argValue('retime-samples', '2')),
 };
+/** on/off: force client strategy threads (the ablation); auto: tuneModel's default (on for model). */
+const strategyThreadsArg = argValue('strategy-threads', 'auto');
+const strategyThreads = strategyThreadsArg === 'auto' ? undefined : strategyThreadsArg === 'on';
 const WITHIN = 0.03;
 
 const { tasks } = extractTasks(loadModel(model));
@@ -51,6 +54,7 @@ const json: Record<string, unknown> = {
   trialsPerTask: trials,
   batch,
   strategy,
+  strategyThreads: strategyThreadsArg,
   capS,
   fidelity,
   tasks: tasks.length,
@@ -80,6 +84,7 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
       runId: label,
       trialsPerTask: trials,
       strategy,
+      ...(strategyThreads === undefined ? {} : { strategyThreads }),
       seed: 1,
       batchSize: batch,
       backendOptions: { timeScale, seed: 1 },
@@ -226,7 +231,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --cap-s ${capS} --clients-per-server ${clientsPerServer}`,
+    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --strategy-threads ${strategyThreadsArg} --cap-s ${capS} --clients-per-server ${clientsPerServer}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

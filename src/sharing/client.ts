@@ -7,6 +7,7 @@
  * Baseline mode is the classic AutoTVM loop: one lane, tasks one after another, each batch built
  * and then measured.
  */
+import { StrategyThread } from '../search/strategy-thread.js';
 import { Mutex, type RunContext, Stopped } from './context.js';
 import { retimeAlone } from './fidelity.js';
 import { type OnServer, TaskRun } from './task-run.js';
@@ -16,13 +17,16 @@ export class TuningClient {
   readonly runs: TaskRun[];
   private readonly gpu = new Mutex();
   private lastServer: number | undefined;
+  /** This client's own core for its strategies' proposals (as its own process would have). */
+  private readonly thread: StrategyThread | undefined;
 
   constructor(
     readonly index: number,
     tasks: readonly { task: TaskRun['task']; index: number }[],
     private readonly ctx: RunContext,
   ) {
-    this.runs = tasks.map((t) => new TaskRun(t.task, t.index, index, ctx, this.onServer));
+    this.thread = ctx.strategyThreads && tasks.length > 0 ? new StrategyThread() : undefined;
+    this.runs = tasks.map((t) => new TaskRun(t.task, t.index, index, ctx, this.onServer, this.thread));
     // Client i starts on server i: each runner then keeps its own client's workloads resident.
     if (index < ctx.session.pool.servers.length) this.lastServer = index;
   }
@@ -67,6 +71,10 @@ export class TuningClient {
     const open = this.runs.filter((r) => !r.done && !r.stepping);
     if (!this.pipelined) return this.runs.some((r) => r.stepping) ? undefined : open[0];
     return open.reduce<TaskRun | undefined>((min, r) => (!min || r.known < min.known ? r : min), undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.thread?.close();
   }
 
   private async finish(run: TaskRun): Promise<void> {

@@ -23,6 +23,8 @@ export interface RunContext {
   strategy: string;
   /** Start each task's model from other shares' and similar workloads' records. */
   transfer: boolean;
+  /** Each client proposes in a worker thread of its own (see search/strategy-thread.ts). */
+  strategyThreads: boolean;
   seed: number;
   batchSize: number;
   trialsPerTask: number;

@@ -11,6 +11,7 @@ import type { TuningRecord } from '../records/types.js';
 import { RECORD_FORMAT_VERSION } from '../records/types.js';
 import { TuneSession } from '../search/session.js';
 import { makeStrategy } from '../search/strategies/index.js';
+import type { StrategyThread } from '../search/strategy-thread.js';
 import type { Trial } from '../search/types.js';
 import type { Config, ConfigSpace } from '../space/types.js';
 import { getTemplate, referenceKernel, type Task, type Template } from '../templates/index.js';
@@ -50,6 +51,7 @@ export class TaskRun {
     readonly client: number,
     private readonly ctx: RunContext,
     private readonly onServer: OnServer,
+    thread?: StrategyThread,
   ) {
     this.template = getTemplate(task.template);
     this.flops = workloadFlops(task.workload);
@@ -63,9 +65,20 @@ export class TaskRun {
       ? transferFor(ctx.store, task, this.space, device.name, ctx.plan.percent, this.ownSms())
       : { prior: [], context: [] };
     this.priorPoints = prior.length;
+    const options = { seed, batchSize: ctx.batchSize, prior, context };
+    const strategy = thread
+      ? thread.strategy({
+          template: task.template,
+          workload: task.workload,
+          device,
+          strategy: ctx.strategy,
+          options,
+          sessionSeed: seed,
+        })
+      : makeStrategy(ctx.strategy, options);
     this.session = new TuneSession({
       space: this.space,
-      strategy: makeStrategy(ctx.strategy, { seed, batchSize: ctx.batchSize, prior, context }),
+      strategy,
       measure: (configs) => this.measure(configs),
       seed,
       alreadyMeasured: already,

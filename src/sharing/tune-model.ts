@@ -84,6 +84,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     // Only the model strategy learns from transfer points (StrategyOptions.prior): the others
     // would pay for the store queries and report points they never used.
     transfer: (o.transfer ?? true) && o.strategy === 'model',
+    strategyThreads: o.strategyThreads ?? o.strategy === 'model',
     seed: o.seed,
     batchSize: o.batchSize ?? defaultBatchSize(o.trialsPerTask),
     trialsPerTask: o.trialsPerTask,
@@ -111,9 +112,10 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     tasks: o.tasks.map((t) => t.key),
   });
   let failure: unknown;
+  let clients: TuningClient[] = [];
   try {
     const indexOf = new Map(o.tasks.map((t, i) => [t.key, i]));
-    const clients = shardTasks(o.tasks, plan.clients).map(
+    clients = shardTasks(o.tasks, plan.clients).map(
       (shard, c) =>
         new TuningClient(
           c,
@@ -149,6 +151,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     throw e;
   } finally {
     o.signal?.removeEventListener('abort', stopOuter);
+    await Promise.all(clients.map((c) => c.close()));
     tracker.close();
     retimes?.close();
   }

@@ -51,6 +51,11 @@ export interface TuneModelOptions {
    * workloads (default true; only the model strategy uses them).
    */
   transfer?: boolean;
+  /**
+   * Run each client's strategies in a worker thread of its own (default: for the model strategy,
+   * whose proposals cost tens of ms of CPU; the others propose in microseconds).
+   */
+  strategyThreads?: boolean;
   seed: number;
   /** Configs per measured batch (default min(16, trialsPerTask)). */
   batchSize?: number;

@@ -282,6 +282,38 @@ describe('the compile pipeline', () => {
     expect(overlapping).toBe(0);
   });
 
+  it("the model strategy proposes the same configs in its client's thread as on the main thread", async () => {
+    const tasks = smallTasks();
+    const configsOf = async (strategyThreads: boolean) => {
+      const store = RecordStore.open(':memory:');
+      await tuneModel({
+        tasks,
+        plan: sharedPlan('green', tasks.length),
+        device: 'sim',
+        store,
+        runId: `threads-${strategyThreads}`,
+        trialsPerTask: 2 * TRIALS,
+        strategy: 'model',
+        strategyThreads,
+        transfer: false,
+        seed: 5,
+        batchSize: 4,
+        backendOptions: FAST_SIM,
+      });
+      const keys = tasks.map((t) =>
+        store
+          .query({ taskKey: t.key })
+          .map((r) => r.configKey)
+          .sort(),
+      );
+      store.close();
+      return keys;
+    };
+    const threaded = await configsOf(true);
+    expect(threaded.flat()).toHaveLength(tasks.length * 2 * TRIALS);
+    expect(threaded).toEqual(await configsOf(false));
+  }, 120_000);
+
   it('starts the model at one share from the records of another (transfer), unless told not to', async () => {
     const tasks = smallTasks();
     const store = RecordStore.open(':memory:');
