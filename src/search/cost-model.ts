@@ -1,16 +1,16 @@
 /**
- * The learned cost model: a random forest (ml-random-forest) from config features to a score,
- * higher is faster. Training is capped (trees, depth, samples) so retraining after every batch
- * stays cheap: ml-cart's split search is quadratic in the samples of a node.
+ * The learned cost model: a random forest (forest.ts, our own) from config features to a score,
+ * higher is faster; the spread of the trees' predictions is its uncertainty. Fitting is
+ * O(n log n) per feature, a few ms for a few hundred samples, so it is refitted after every batch.
  */
-import { RandomForestRegression } from 'ml-random-forest';
+import { RegressionForest } from './forest.js';
 
 export interface CostModelOptions {
   trees?: number;
   maxDepth?: number;
-  /** Leaves hold at most this many samples. */
+  /** Fewest samples in a leaf. */
   minLeafSamples?: number;
-  /** Share of the features each tree sees, (0, 1]. */
+  /** Share of the features tried at each split, (0, 1]. */
   featureShare?: number;
   seed?: number;
 }
@@ -21,7 +21,7 @@ export interface Sample {
 }
 
 export class CostModel {
-  private forest: RandomForestRegression | undefined;
+  private forest: RegressionForest | undefined;
   private readonly options: Required<CostModelOptions>;
 
   constructor(options: CostModelOptions = {}) {
@@ -43,17 +43,8 @@ export class CostModel {
       this.forest = undefined;
       return;
     }
-    const { trees, maxDepth, minLeafSamples, featureShare, seed } = this.options;
-    const forest = new RandomForestRegression({
-      nEstimators: trees,
-      maxFeatures: featureShare,
-      replacement: false,
-      useSampleBagging: true,
-      noOOB: true,
-      seed: seed | 0,
-      treeOptions: { maxDepth, minNumSamples: minLeafSamples },
-    });
-    forest.train(
+    const forest = new RegressionForest({ ...this.options, seed: this.options.seed | 0 });
+    forest.fit(
       samples.map((s) => s.features),
       samples.map((s) => s.score),
     );
@@ -69,7 +60,7 @@ export class CostModel {
   predictSpread(features: readonly number[][]): { mean: number; std: number }[] {
     if (features.length === 0) return [];
     if (!this.forest) return features.map(() => ({ mean: 0, std: 0 }));
-    const perTree = this.forest.predictionValues(features as number[][]).to2DArray();
+    const perTree = this.forest.predictPerTree(features);
     return perTree.map((values) => {
       const mean = values.reduce((a, v) => a + v, 0) / values.length;
       const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length;
