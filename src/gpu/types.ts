@@ -103,9 +103,11 @@ export interface KernelModel {
    * Planted misbehaviour, for tests and benchmarks on the simulated GPU only (a real GPU finds
    * out by running the code): `fault` raises an illegal-address error, `hang` never finishes,
    * `wrong` writes a wrong answer, `nowrite` leaves the output unwritten, `block` blocks the
-   * process's thread for good (as a driver call stuck behind a hung kernel does).
+   * process's thread for good (as a driver call stuck behind a hung kernel does),
+   * `compile-hang` never finishes compiling (as NVRTC can take many seconds on an over-unrolled
+   * kernel): the builder's timeout must end it.
    */
-  simBehavior?: 'fault' | 'hang' | 'wrong' | 'nowrite' | 'block';
+  simBehavior?: 'fault' | 'hang' | 'wrong' | 'nowrite' | 'block' | 'compile-hang';
 }
 
 /** A kernel ready to compile and launch: written by a template, consumed by measure/runtime. */

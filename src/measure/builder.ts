@@ -3,13 +3,22 @@
  * for NVRTC, which does not scale across threads of one process; threads for the simulated
  * compiler, which is instant). Identical
  * sources are compiled once (and cached), so a strategy that proposes a config twice, or two
- * configs that generate the same code, cost one compile.
+ * configs that generate the same code, cost one compile. A compile that runs past the build
+ * timeout (AutoTVM's LocalBuilder has one too) is a compile failure: its worker is killed and
+ * replaced, and the batch goes on without it.
  */
 import { availableParallelism } from 'node:os';
 import type { BackendKind, KernelBinary, KernelSource } from '../gpu/types.js';
 import { hashOf } from '../util/hash.js';
 import { type CompileChannel, type CompileWorkerKind, openCompileChannel } from './compile-channel.js';
 import type { CompileReply, CompileRequest } from './protocol.js';
+
+/**
+ * AutoTVM's default build timeout. On the H100 host, compiles of model-chosen configs had a
+ * p90 of 0.6 s but a tail to 18 s (heavily unrolled tiles; bench/sharing, 2026-11-27): one such
+ * compile held up a whole batch, and in the baseline the whole run, for that long.
+ */
+export const DEFAULT_COMPILE_TIMEOUT_MS = 10_000;
 
 export type BuildOutcome =
   | { ok: true; binary: KernelBinary }
@@ -24,12 +33,16 @@ export interface BuilderOptions {
   cacheEntries?: number;
   /** Threads or processes; default: processes for CUDA, threads for the simulated GPU. */
   workerKind?: CompileWorkerKind;
+  /** A compile still running after this many ms fails and its worker is replaced. */
+  timeoutMs?: number;
 }
 
 interface Slot {
   channel: CompileChannel;
   /** Request the worker holds, if any. */
   holding: number | undefined;
+  /** Fires the build timeout of the compile held. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class Builder {
@@ -43,6 +56,8 @@ export class Builder {
   private closing = false;
   compiled = 0;
   cacheHits = 0;
+  /** Compiles ended by the build timeout. */
+  timedOut = 0;
 
   constructor(readonly options: BuilderOptions) {
     this.workers = Math.max(1, options.workers ?? availableParallelism());
@@ -53,7 +68,7 @@ export class Builder {
   private spawn(): Slot {
     const { backend, arch } = this.options;
     const kind = this.options.workerKind ?? (backend === 'cuda' ? 'process' : 'thread');
-    const slot = { holding: undefined } as Slot;
+    const slot = { holding: undefined, timer: undefined } as Slot;
     // Idle workers do not keep the host alive; a worker holding a compile does (hold()).
     slot.channel = openCompileChannel(
       kind,
@@ -92,9 +107,26 @@ export class Builder {
     return outcome;
   }
 
+  /** Idle workers exit; busy ones are killed (a compile nobody waits for, e.g. a straggler left behind). */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.slots.map((s) => s.channel.close()));
+    for (const s of this.slots) clearTimeout(s.timer);
+    for (const w of this.waiting.splice(0))
+      w.resolve({ id: w.req.id, ok: false, message: 'builder closed', log: '', compileMs: 0 });
+    await Promise.all(
+      this.slots.map(async (s) => {
+        if (s.holding === undefined) return s.channel.close();
+        this.inFlight.get(s.holding)?.({
+          id: s.holding,
+          ok: false,
+          message: 'builder closed',
+          log: '',
+          compileMs: 0,
+        });
+        this.inFlight.delete(s.holding);
+        s.channel.kill();
+      }),
+    );
   }
 
   private compile(kernel: KernelSource): Promise<CompileReply> {
@@ -112,11 +144,14 @@ export class Builder {
       slot.holding = next.req.id;
       slot.channel.hold(true);
       this.inFlight.set(next.req.id, next.resolve);
+      const timeoutMs = this.options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS;
+      slot.timer = setTimeout(() => this.onTimeout(slot, timeoutMs), timeoutMs);
       slot.channel.send(next.req);
     }
   }
 
   private onReply(slot: Slot, reply: CompileReply): void {
+    clearTimeout(slot.timer);
     slot.holding = undefined;
     slot.channel.hold(false);
     this.inFlight.get(reply.id)?.(reply);
@@ -126,16 +161,30 @@ export class Builder {
 
   /** A compile worker that crashes (NVRTC errors are caught, so it should not) fails what it held. */
   private onWorkerError(slot: Slot, e: Error): void {
-    if (this.closing) return;
+    // A worker killed for its timeout was replaced already; its exit is no news.
+    if (this.closing || !this.slots.includes(slot)) return;
+    this.replace(slot, `compile worker crashed: ${e.message}`, 0);
+  }
+
+  private onTimeout(slot: Slot, timeoutMs: number): void {
+    if (this.closing || slot.holding === undefined) return;
+    this.timedOut++;
+    const s = timeoutMs / 1000;
+    this.replace(
+      slot,
+      `compile did not finish within ${s} s (build timeout); its worker was restarted`,
+      timeoutMs,
+    );
+    slot.channel.kill();
+  }
+
+  /** Fails the compile a slot held and puts a fresh worker in its place. */
+  private replace(slot: Slot, message: string, compileMs: number): void {
+    clearTimeout(slot.timer);
     const id = slot.holding;
+    slot.holding = undefined;
     if (id !== undefined) {
-      this.inFlight.get(id)?.({
-        id,
-        ok: false,
-        message: `compile worker crashed: ${e.message}`,
-        log: '',
-        compileMs: 0,
-      });
+      this.inFlight.get(id)?.({ id, ok: false, message, log: '', compileMs });
       this.inFlight.delete(id);
     }
     const i = this.slots.indexOf(slot);

@@ -15,6 +15,8 @@ export interface CompileChannel {
   /** Keep the host alive while a compile is held; let it exit when idle. */
   hold(busy: boolean): void;
   close(): Promise<void>;
+  /** Ends the worker at once, mid-compile (NVRTC cannot be interrupted otherwise). */
+  kill(): void;
 }
 
 export interface ChannelEvents {
@@ -38,6 +40,7 @@ export function openCompileChannel(
       close: async () => {
         await worker.terminate();
       },
+      kill: () => void worker.terminate(),
     };
   }
   const entry = siblingEntry(import.meta.url, 'compile-worker');
@@ -65,6 +68,10 @@ export function openCompileChannel(
   return {
     send: (req) => child.send(req),
     hold: setRef,
+    kill: () => {
+      child.kill('SIGKILL');
+      setRef(false);
+    },
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -29,6 +29,23 @@ describe('Builder', () => {
     });
   }
 
+  for (const workerKind of ['thread', 'process'] as const) {
+    it(`ends a compile that runs past the build timeout and goes on (${workerKind} worker)`, async () => {
+      // A fresh worker boots tsx first (up to a second or two here), inside its first timeout.
+      const timeoutMs = 3000;
+      builder = new Builder({ backend: 'sim', arch: 'sm_90', workers: 1, workerKind, timeoutMs });
+      const k = fmaVariant(shape, 7);
+      const stuck = { ...k, model: { ...k.model, simBehavior: 'compile-hang' as const } };
+      // One worker: the good kernel can only compile on the worker that replaced the stuck one.
+      const [bad, good] = await builder.build([stuck, fmaVariant(shape, 8)]);
+      expect(bad?.ok).toBe(false);
+      expect(bad && !bad.ok ? bad.message : '').toContain(`within ${timeoutMs / 1000} s (build timeout)`);
+      expect(bad && !bad.ok ? bad.compileMs : 0).toBe(timeoutMs);
+      expect(good?.ok).toBe(true);
+      expect(builder.timedOut).toBe(1);
+    });
+  }
+
   it('returns a compile failure with the log, and keeps compiling after it', async () => {
     builder = new Builder({ backend: 'sim', arch: 'sm_90', workers: 1, workerKind: 'process' });
     const k = fmaVariant(shape, 5);

@@ -26,6 +26,9 @@ export function createSimCompiler(arch: string): Compiler {
 
 function compileSimulated(kernel: KernelSource, arch: string): KernelBinary {
   const started = performance.now();
+  // Blocks this compile worker for good, as a compile that never ends would.
+  if (kernel.model.simBehavior === 'compile-hang')
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   const name = /^[\w$]+$/.test(kernel.entry) ? kernel.entry : 'kernel';
   const options = kernel.compileOptions ?? [];
   const diagnostics = checkSource(kernel.code, kernel.entry);
