@@ -16,6 +16,7 @@ import type { Trial } from '../search/types.js';
 import type { Config, ConfigSpace } from '../space/types.js';
 import { getTemplate, referenceKernel, type Task, type Template } from '../templates/index.js';
 import type { RunContext } from './context.js';
+import { prepareReadyFirst } from './ready-first.js';
 import { sliceKeyOf, transferFor } from './task-tuner.js';
 import type { Lease } from './tracker.js';
 
@@ -130,18 +131,23 @@ export class TaskRun {
 
   private async measure(configs: Config[]) {
     const { ctx } = this;
-    const prepared = await ctx.session.prepare(this.inputsFor(configs));
+    // Shared mode does not wait long on a batch's slowest NVRTC compiles (ready-first.ts); the
+    // ones left out are not measured now, and this returns only what was. The simulated compiler
+    // is instant: waiting for all keeps simulated runs repeatable (no timing decides a batch).
+    const waitForAll = ctx.plan.mode === 'baseline' || ctx.session.device.simulated;
+    const prepared = await prepareReadyFirst(ctx.session, this.inputsFor(configs), waitForAll);
+    const configOf = new Map(configs.map((c) => [this.space.key(c), c]));
     const { measured, server } = await this.onServer(async (lease) => ({
       measured: await ctx.session.run(prepared, ctx.measureOptions, lease.server),
       server: lease.server,
     }));
     const now = Date.now();
-    const records: TuningRecord[] = measured.map((m, i) => ({
+    const records: TuningRecord[] = measured.map((m) => ({
       formatVersion: RECORD_FORMAT_VERSION,
       taskKey: this.task.key,
       workloadKey: this.task.workloadKey,
       template: this.task.template,
-      config: configs[i] as Config,
+      config: configOf.get(m.id) as Config,
       configKey: m.id,
       slice: sliceKeyOf(m.slice, ctx.plan.percent),
       result: m.result,
@@ -173,7 +179,7 @@ export class TaskRun {
       server,
     });
     ctx.afterBatch(server);
-    return measured.map((m, i) => ({ config: configs[i] as Config, result: m.result }));
+    return measured.map((m) => ({ config: configOf.get(m.id) as Config, result: m.result }));
   }
 
   /** The SMs of the run's slices: records there are this task's own history. */
