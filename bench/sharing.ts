@@ -11,7 +11,8 @@
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
  *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2]
- *        [--clients-per-server 0 (the planner's count)] [--strategy-threads auto|on|off] [--only ab]
+ *        [--clients-per-server 0 (the planner's count)] [--clients 0] [--strategy-threads auto|on|off]
+ *        [--only ab]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import type { ModelTuningResult, TuningPlan } from '../src/sharing/types.js';
 import { deadline } from '../src/util/deadline.js';
+import { mean, quantile } from '../src/util/stats.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
@@ -36,6 +38,8 @@ const timeScale = Number(argValue('time-scale', '1'));
 const model = argValue('model', 'resnet18');
 /** 0: the planner's count of clients. */
 const clientsPerServer = Number(argValue('clients-per-server', '0'));
+/** 0: as above; else this many clients in every shared run. */
+const clientsTotal = Number(argValue('clients', '0'));
 const fidelity = {
   topK: Number(argValue('retime-top', '3')),
   samples: Number(argValue('retime-samples', '2')),
@@ -61,8 +65,20 @@ const json: Record<string, unknown> = {
 };
 const scratch = mkdtempSync(join(tmpdir(), 'bench-sharing-'));
 
+/** What the compile workers did: the shared runs are bound by it once the GPU waits on them. */
+interface CompileStats {
+  kernels: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  maxMs: number;
+  /** Σ compile ms / (wall ms × compile workers): how busy the CPU pool was. */
+  busy: number;
+}
+
 interface Run {
   label: string;
+  compile: CompileStats;
   plan: TuningPlan;
   result: ModelTuningResult;
   capped: boolean;
@@ -98,7 +114,16 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
     process.stderr.write(
       `${label}: ${result.validTrials} valid trials in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
     );
-    return { label, plan, result, capped: result.stopped, curve };
+    const compileMs = store.query({ runId: label }).map((r) => r.result.compileMs);
+    const compile = {
+      kernels: compileMs.length,
+      meanMs: mean(compileMs),
+      p50Ms: quantile(compileMs, 0.5),
+      p90Ms: quantile(compileMs, 0.9),
+      maxMs: Math.max(...compileMs),
+      busy: compileMs.reduce((a, b) => a + b, 0) / (result.wallMs * plan.compileWorkers),
+    };
+    return { label, plan, result, capped: result.stopped, curve, compile };
   } finally {
     cap.clear();
     store.close();
@@ -119,9 +144,9 @@ function planFor(share: number, mode: 'baseline' | SliceMechanism): TuningPlan {
   // MPS at 100%: four clients that may each use every SM (green contexts cannot overlap).
   const servers = mode === 'mps' && share === 100 ? 4 : undefined;
   const plan = planTuning({ ...base, overrides: { mechanism: mode, ...(servers ? { servers } : {}) } });
-  if (clientsPerServer === 0) return plan;
-  // Clients per server as asked, in place of the planner's count.
-  const clients = plan.servers * clientsPerServer;
+  if (clientsPerServer === 0 && clientsTotal === 0) return plan;
+  // Clients as asked, in place of the planner's count.
+  const clients = clientsTotal || plan.servers * clientsPerServer;
   return planTuning({ ...base, overrides: { mechanism: mode, servers: plan.servers, clients } });
 }
 
@@ -160,6 +185,8 @@ async function section(share: number): Promise<void> {
       'c) occupancy',
       'final est. ms',
       'd) disturbance median / p90',
+      'compile ms mean / p90 / max',
+      'compile pool busy',
       'restarts',
     ],
   ];
@@ -178,6 +205,8 @@ async function section(share: number): Promise<void> {
       `${fmt(100 * r.result.occupancy)}%`,
       fmt(r.result.estimatedModelMs, 4),
       d ? `${fmt(d.median)} / ${fmt(d.p90)} (n=${d.samples})` : '- (alone)',
+      `${fmt(r.compile.meanMs)} / ${fmt(r.compile.p90Ms)} / ${fmt(r.compile.maxMs)}`,
+      `${fmt(100 * r.compile.busy)}% of ${r.plan.compileWorkers}`,
       r.result.stats.restarts,
     ]);
   }
@@ -207,6 +236,7 @@ async function section(share: number): Promise<void> {
       : null,
     servers: r.result.servers,
     stats: r.result.stats,
+    compile: r.compile,
     tasks: r.result.tasks.map((t) => ({
       key: t.key,
       bestMs: t.bestMs,
@@ -231,7 +261,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --strategy-threads ${strategyThreadsArg} --cap-s ${capS} --clients-per-server ${clientsPerServer}`,
+    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --strategy-threads ${strategyThreadsArg} --cap-s ${capS} --clients-per-server ${clientsPerServer} --clients ${clientsTotal}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });
