@@ -11,7 +11,7 @@
  * there counts budget + 1, a lower bound: so "model / random" is an upper bound whenever random
  * was cut off, and it is stated only when every model run got there within its budget.
  * Usage: node bench/search.js [--device cuda|sim] [--out DIR] [--trials 300] [--random-trials 900]
- *        [--seeds 3] [--parallel 6] [--cap-s 540]
+ *        [--seeds 3] [--parallel 6] [--cap-s 540]; or --from OUT/bench-search.json to re-render a run's report
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -24,14 +24,17 @@ import { RecordStore } from '../src/records/store.js';
 import type { TuningRecord } from '../src/records/types.js';
 import { tuneTask } from '../src/sharing/task-tuner.js';
 import { makeTask } from '../src/templates/index.js';
-import { mean } from '../src/util/stats.js';
+import { mean, median } from '../src/util/stats.js';
 import { argValue, cardLine, fmt, mdTable, today, writeOut } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
 const outDir = argValue('out', process.env.OUT ?? 'out');
-const trials = Number(argValue('trials', '300'));
-const randomTrials = Number(argValue('random-trials', String(3 * trials)));
-const seeds = Number(argValue('seeds', '3'));
+/** --from FILE: re-render the report from a run's saved JSON (same statistics, no measuring). */
+const from = argValue('from', '');
+const saved = from ? (JSON.parse(readFileSync(from, 'utf8')) as SavedRun) : undefined;
+const trials = saved?.trials ?? Number(argValue('trials', '300'));
+const randomTrials = saved?.randomTrials ?? Number(argValue('random-trials', String(3 * trials)));
+const seeds = saved?.seeds ?? Number(argValue('seeds', '3'));
 const names = argValue('workloads', 'layer1.x.conv1,layer2.1.conv1,layer3.x.conv2').split(',');
 const strategies = ['random', 'ga', 'model'] as const;
 const columns = [...strategies, 'model+transfer'] as const;
@@ -41,6 +44,16 @@ const parallelRuns = Number(argValue('parallel', '6'));
 const capS = Number(argValue('cap-s', '540'));
 const measureOptions = { ...DEFAULT_MEASURE_OPTIONS, warmup: 2, number: 10, repeat: 3 };
 const budgetOf = (strategy: string) => (strategy === 'random' ? randomTrials : trials);
+
+interface SavedRun {
+  card: MeasureSession['device'];
+  date: string;
+  trials: number;
+  randomTrials: number;
+  seeds: number;
+  notes?: string[];
+  runs: Run[];
+}
 
 interface Run {
   workload: string;
@@ -119,10 +132,16 @@ let card: MeasureSession['device'] | undefined;
 const stopAt = performance.now() + capS * 1000;
 const notes: string[] = [];
 
-/** One strategy's cell: mean trials over the seeds, `>=` when a run was cut off by its budget. */
+/**
+ * One strategy's cell over the seeds: the mean (a lower bound when a run was cut off by its
+ * budget) and the median, which is exact while fewer than half the runs were cut off, and else
+ * only known to exceed the budget (undefined).
+ */
 interface Cell {
   runs: number;
   mean: number;
+  median: number | undefined;
+  budget: number;
   censored: number;
 }
 
@@ -130,21 +149,52 @@ function cellOf(mine: readonly Run[], strategy: string, best: number): Cell | un
   const budget = budgetOf(strategy.startsWith('model') ? 'model' : strategy);
   const counts = mine.filter((r) => r.strategy === strategy).map((r) => trialsToWithin(r.curve, best));
   if (counts.length === 0) return undefined;
+  const filled = counts.map((c) => c ?? budget + 1);
+  const censored = counts.filter((c) => c === undefined).length;
   return {
     runs: counts.length,
-    mean: mean(counts.map((c) => c ?? budget + 1)),
-    censored: counts.filter((c) => c === undefined).length,
+    mean: mean(filled),
+    median: censored < counts.length / 2 ? median(filled) : undefined,
+    budget,
+    censored,
   };
 }
 
-const show = (c: Cell | undefined) => (c ? `${c.censored > 0 ? '>= ' : ''}${fmt(c.mean)}` : '-');
+const show = (c: Cell | undefined) => {
+  if (!c) return '-';
+  const m = c.median === undefined ? `> ${c.budget}` : fmt(c.median);
+  return `${c.censored > 0 ? '>= ' : ''}${fmt(c.mean)} (${m})`;
+};
 
-/** model / random: exact when nobody was cut off; an upper bound when only random was; else unknown. */
+/**
+ * model / random of the means: exact when nobody was cut off, an upper bound when only random
+ * was, else unknown; and of the medians: exact, an upper bound when random's median is beyond
+ * its budget, unknown when the model's is.
+ */
 function ratio(model: Cell | undefined, random: Cell | undefined): { text: string; value?: number } {
   if (!model || !random) return { text: '-' };
-  if (model.censored > 0) return { text: 'unknown (a model run never got there)' };
-  const value = model.mean / random.mean;
-  return { text: `${random.censored > 0 ? '<= ' : ''}${fmt(value)}`, value };
+  const ofMeans =
+    model.censored > 0 ? 'unknown' : `${random.censored > 0 ? '<= ' : ''}${fmt(model.mean / random.mean)}`;
+  const ofMedians =
+    model.median === undefined
+      ? 'unknown'
+      : `${random.median === undefined ? '<= ' : ''}${fmt(model.median / (random.median ?? random.budget + 1))}`;
+  const value = model.censored > 0 ? undefined : model.mean / random.mean;
+  return { text: `${ofMeans} (${ofMedians})`, ...(value === undefined ? {} : { value }) };
+}
+
+/** model+transfer / model, of the means (then of the medians), bounded as `ratio` is. */
+function transferRatio(transfer: Cell | undefined, model: Cell | undefined): string {
+  if (!transfer || !model) return '-';
+  const ofMeans =
+    transfer.censored > 0
+      ? 'unknown'
+      : `${model.censored > 0 ? '<= ' : ''}${fmt(transfer.mean / model.mean)}`;
+  const ofMedians =
+    transfer.median === undefined
+      ? 'unknown'
+      : `${model.median === undefined ? '<= ' : ''}${fmt(transfer.median / (model.median ?? model.budget + 1))}`;
+  return `${ofMeans} (${ofMedians})`;
 }
 
 function report(): void {
@@ -161,10 +211,7 @@ function report(): void {
       const vsRandom = ratio(cells.model, cells.random);
       const transfer = cells['model+transfer'];
       // Exact when neither was cut off; an upper bound when only the cold model was.
-      const vsModel =
-        transfer && cells.model && transfer.censored === 0
-          ? `${cells.model.censored > 0 ? '<= ' : ''}${fmt(transfer.mean / cells.model.mean)}`
-          : '-';
+      const vsModel = transferRatio(transfer, cells.model);
       rows.push([name, share, fmt(best), ...columns.map((c) => show(cells[c])), vsRandom.text, vsModel]);
       summary.push({ workload: name, share, best, cells, modelOverRandom: vsRandom.value });
     }
@@ -172,10 +219,12 @@ function report(): void {
   const text = [
     '# bench/search',
     '',
-    `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()}.`,
-    `Command: \`node bench/search.js --trials ${trials} --random-trials ${randomTrials} --seeds ${seeds} --parallel ${parallelRuns} --cap-s ${capS}\` in the staged tree (see bench/README.md).`,
+    `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${saved?.date ?? today()}.`,
+    saved
+      ? `Re-rendered by \`node bench/search.js --from ${from}\` from that run's raw trials.`
+      : `Command: \`node bench/search.js --trials ${trials} --random-trials ${randomTrials} --seeds ${seeds} --parallel ${parallelRuns} --cap-s ${capS}\` in the staged tree (see bench/README.md).`,
     '',
-    `Mean trials (over ${seeds} seeds) to come within 5% of the best latency any run found for that workload and share. Budgets: random ${randomTrials} trials, ga and model ${trials}; a run that never got there counts budget + 1 and its cell reads ">=" (a lower bound). "model / random" is "<=" (an upper bound) when random was cut off, and unknown when a model run was. Template conv2d_igemm, batch 16; 100%: exclusive, 25%: an MPS client at 25%.`,
+    `Mean (median) trials over ${seeds} seeds to come within 5% of the best latency any run found for that workload and share. Budgets: random ${randomTrials} trials, ga and model ${trials}; a run that never got there counts budget + 1 and its mean reads ">=" (a lower bound); a median is "> budget" when half the runs or more never got there. "model / random" is "<=" (an upper bound) when random was cut off, and unknown when a model run was (means) or the model's median is unknown (medians). Template conv2d_igemm, batch 16; 100%: exclusive, 25%: an MPS client at 25%.`,
     '',
     mdTable(rows),
     '',
@@ -184,11 +233,20 @@ function report(): void {
   writeOut(`${outDir}/bench-search.md`, text);
   writeOut(
     `${outDir}/bench-search.json`,
-    JSON.stringify({ card, date: today(), trials, randomTrials, seeds, summary, runs }, null, 2),
+    JSON.stringify(
+      { card, date: saved?.date ?? today(), trials, randomTrials, seeds, notes, summary, runs },
+      null,
+      2,
+    ),
   );
 }
 
-for (const share of [100, 25]) {
+if (saved) {
+  card = saved.card;
+  runs.push(...saved.runs);
+  notes.push(...(saved.notes ?? []));
+}
+for (const share of saved ? [] : [100, 25]) {
   const s = await session(share);
   card ??= s.device;
   try {
