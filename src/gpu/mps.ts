@@ -1,11 +1,15 @@
 /**
  * The CUDA MPS control daemon. slicetune starts its own, with its own pipe and log directories,
  * and stops it when done; a daemon the user already runs is used as it is and never stopped.
+ * slicetune's own daemon is shared: several measurement sessions (the service's jobs, or two
+ * slicetune processes of one user) use the one daemon of slicetune's pipe directory, each with a
+ * claim (a file named after its process in `<pipeDir>.claims/`), and the last to stop quits it.
+ * Without the claims, the first job to finish quit the daemon under the others' clients.
  * Clients find the daemon through CUDA_MPS_PIPE_DIRECTORY and take their share of the SMs from
  * CUDA_MPS_ACTIVE_THREAD_PERCENTAGE (see mpsEnv).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { SlicetuneError } from '../util/errors.js';
@@ -25,8 +29,13 @@ const DEFAULT_LOG_DIR = '/var/log/nvidia-mps';
 export interface MpsDaemon {
   pipeDir: string;
   logDir: string;
-  /** True when slicetune started it (and so stops it); false for a daemon already running. */
+  /**
+   * True for slicetune's own daemon (started by this session or by another slicetune session):
+   * the last session to stop it quits it. False for a daemon of the user's: never stopped.
+   */
   owned: boolean;
+  /** This session's claim on an owned daemon (a file path). */
+  claim?: string;
 }
 
 export interface MpsDirs {
@@ -79,38 +88,59 @@ export async function startMpsDaemon(dirs: MpsDirs = {}): Promise<MpsDaemon> {
     throw new SlicetuneError('MPS_ERROR', `${CONTROL} is not on PATH: MPS slices are unavailable here`);
   }
   const own = { ...defaultMpsDirs(), ...dropUndefined(dirs) };
-  const candidates = [own.pipeDir, process.env.CUDA_MPS_PIPE_DIRECTORY, DEFAULT_PIPE_DIR];
-  for (const pipeDir of new Set(candidates.filter((d): d is string => !!d))) {
-    if (await daemonAnswers(pipeDir)) {
-      const logDir =
-        pipeDir === own.pipeDir ? own.logDir : (process.env.CUDA_MPS_LOG_DIRECTORY ?? DEFAULT_LOG_DIR);
-      return { pipeDir, logDir, owned: false };
+  // Claimed before looking, so a session stopping now sees this one and leaves the daemon up.
+  const claim = claimDaemon(own.pipeDir);
+  const ours = { pipeDir: own.pipeDir, logDir: own.logDir, owned: true, claim };
+  try {
+    if (await daemonAnswers(own.pipeDir)) return ours;
+    const theirs = [process.env.CUDA_MPS_PIPE_DIRECTORY, DEFAULT_PIPE_DIR].filter(
+      (d): d is string => !!d && d !== own.pipeDir,
+    );
+    for (const pipeDir of new Set(theirs)) {
+      if (await daemonAnswers(pipeDir)) {
+        rmSync(claim, { force: true });
+        return { pipeDir, logDir: process.env.CUDA_MPS_LOG_DIRECTORY ?? DEFAULT_LOG_DIR, owned: false };
+      }
     }
+    await launchDaemon(own.pipeDir, own.logDir, dirs.timeoutMs ?? 15_000);
+    return ours;
+  } catch (e) {
+    rmSync(claim, { force: true });
+    throw e;
   }
-  mkdirSync(own.pipeDir, { recursive: true });
-  mkdirSync(own.logDir, { recursive: true });
-  const started = spawnSync(CONTROL, ['-d'], { env: controlEnv(own.pipeDir, own.logDir), encoding: 'utf8' });
-  if (started.error || started.status !== 0) {
+}
+
+/** Starts the control daemon in `pipeDir` and waits until it answers. */
+async function launchDaemon(pipeDir: string, logDir: string, timeoutMs: number): Promise<void> {
+  mkdirSync(pipeDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const started = spawnSync(CONTROL, ['-d'], { env: controlEnv(pipeDir, logDir), encoding: 'utf8' });
+  // Another session may have started it a moment ago: a second `-d` then fails, and that is fine.
+  if ((started.error || started.status !== 0) && !(await daemonAnswers(pipeDir))) {
     const why =
       started.error?.message ?? (`${started.stderr}${started.stdout}`.trim() || `exit ${started.status}`);
-    throw new SlicetuneError('MPS_ERROR', `${CONTROL} -d failed (pipe dir ${own.pipeDir}): ${why}`);
+    throw new SlicetuneError('MPS_ERROR', `${CONTROL} -d failed (pipe dir ${pipeDir}): ${why}`);
   }
-  const deadline = Date.now() + (dirs.timeoutMs ?? 15_000);
-  while (!(await daemonAnswers(own.pipeDir))) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await daemonAnswers(pipeDir))) {
     if (Date.now() > deadline) {
       throw new SlicetuneError(
         'MPS_ERROR',
-        `the MPS daemon started in ${own.pipeDir} does not answer (log: ${own.logDir})`,
+        `the MPS daemon started in ${pipeDir} does not answer (log: ${logDir})`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { pipeDir: own.pipeDir, logDir: own.logDir, owned: true };
 }
 
-/** Stops a daemon slicetune started (`quit`), waiting until it is gone; leaves others alone. */
+/**
+ * Gives up this session's claim on slicetune's daemon and quits it (waiting until it is gone)
+ * when no live session claims it any more; leaves a daemon of the user's alone.
+ */
 export async function stopMpsDaemon(daemon: MpsDaemon, timeoutMs = 15_000): Promise<void> {
   if (!daemon.owned) return;
+  if (daemon.claim) rmSync(daemon.claim, { force: true });
+  if (liveClaims(daemon.pipeDir) > 0) return;
   const quit = await mpsControl('quit', daemon.pipeDir, timeoutMs);
   if (quit.code !== 0) {
     throw new SlicetuneError(
@@ -167,6 +197,39 @@ function controlEnv(pipeDir: string, logDir?: string): NodeJS.ProcessEnv {
   // A control process must not itself be limited as a client.
   delete env[MPS_PERCENT_ENV];
   return env;
+}
+
+let claims = 0;
+
+/** Writes this session's claim on the daemon of `pipeDir`; returns its path. */
+function claimDaemon(pipeDir: string): string {
+  const dir = `${pipeDir}.claims`;
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${process.pid}-${claims++}`);
+  writeFileSync(path, '');
+  return path;
+}
+
+/** Claims on the daemon of `pipeDir` by processes still alive (a crashed session's do not count). */
+function liveClaims(pipeDir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(`${pipeDir}.claims`);
+  } catch {
+    return 0;
+  }
+  return names.filter((name) => isAlive(Number.parseInt(name, 10))).length;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

@@ -6,12 +6,16 @@ import { findMpsControl, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../../src
 import { isSlicetuneError } from '../../src/util/errors.js';
 
 /**
- * A stand-in nvidia-cuda-mps-control: `-d` marks its pipe dir as served, `get_server_list`
- * succeeds only where it is served, `quit` unmarks it. Enough to check slicetune's protocol.
+ * A stand-in nvidia-cuda-mps-control: `-d` marks its pipe dir as served (and fails where it is
+ * served already, as the real one does), `get_server_list` succeeds only where it is served,
+ * `quit` unmarks it. Enough to check slicetune's protocol.
  */
 const FAKE_CONTROL = `#!/bin/sh
 dir="\${CUDA_MPS_PIPE_DIRECTORY:-/tmp/nvidia-mps}"
-if [ "$1" = "-d" ]; then mkdir -p "$dir" && echo "$CUDA_MPS_LOG_DIRECTORY" > "$dir/fake-daemon"; exit 0; fi
+if [ "$1" = "-d" ]; then
+  [ -f "$dir/fake-daemon" ] && { echo "An instance of this daemon is already running" >&2; exit 1; }
+  mkdir -p "$dir" && echo "$CUDA_MPS_LOG_DIRECTORY" > "$dir/fake-daemon"; exit 0
+fi
 read cmd
 [ -f "$dir/fake-daemon" ] || { echo "Cannot find MPS control daemon process" >&2; exit 1; }
 if [ "$cmd" = "quit" ]; then rm -f "$dir/fake-daemon"; fi
@@ -44,7 +48,7 @@ describe('MPS control', () => {
   it('starts its own daemon in its own directories and stops it', async () => {
     const dirs = { pipeDir: join(work, 'pipe'), logDir: join(work, 'log') };
     const daemon = await startMpsDaemon(dirs);
-    expect(daemon).toEqual({ ...dirs, owned: true });
+    expect(daemon).toMatchObject({ ...dirs, owned: true });
     expect(existsSync(join(dirs.pipeDir, 'fake-daemon'))).toBe(true);
     expect(existsSync(dirs.logDir)).toBe(true);
     await stopMpsDaemon(daemon);
@@ -62,6 +66,31 @@ describe('MPS control', () => {
     await stopMpsDaemon(daemon);
     expect(existsSync(join(theirs, 'fake-daemon'))).toBe(true);
     await stopMpsDaemon(started);
+  });
+
+  it('shares its own daemon between sessions: the last one to stop quits it', async () => {
+    const dirs = { pipeDir: join(work, 'pipe'), logDir: join(work, 'log') };
+    const served = () => existsSync(join(dirs.pipeDir, 'fake-daemon'));
+    // Started at once, as two service jobs would: one launches it, the other finds it.
+    const [a, b] = await Promise.all([startMpsDaemon(dirs), startMpsDaemon(dirs)]);
+    expect(a.owned && b.owned).toBe(true);
+    expect(a.claim).not.toBe(b.claim);
+    await stopMpsDaemon(a);
+    expect(served()).toBe(true);
+    const c = await startMpsDaemon(dirs);
+    await stopMpsDaemon(b);
+    expect(served()).toBe(true);
+    await stopMpsDaemon(c);
+    expect(served()).toBe(false);
+  });
+
+  it('does not keep the daemon up for a session that died without stopping', async () => {
+    const dirs = { pipeDir: join(work, 'pipe'), logDir: join(work, 'log') };
+    const daemon = await startMpsDaemon(dirs);
+    // A claim left by a process that no longer exists (pids do not reach 2^22 here).
+    writeFileSync(join(`${dirs.pipeDir}.claims`, `${2 ** 22 + 17}-0`), '');
+    await stopMpsDaemon(daemon);
+    expect(existsSync(join(dirs.pipeDir, 'fake-daemon'))).toBe(false);
   });
 
   it('gives a client its share, the daemon pipe and the whole GPU size', () => {
