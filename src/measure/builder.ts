@@ -110,20 +110,11 @@ export class Builder {
   /** Idle workers exit; busy ones are killed (a compile nobody waits for, e.g. a straggler left behind). */
   async close(): Promise<void> {
     this.closing = true;
-    for (const s of this.slots) clearTimeout(s.timer);
-    for (const w of this.waiting.splice(0))
-      w.resolve({ id: w.req.id, ok: false, message: 'builder closed', log: '', compileMs: 0 });
+    for (const w of this.waiting.splice(0)) w.resolve(failedReply(w.req.id, 'builder closed'));
     await Promise.all(
       this.slots.map(async (s) => {
         if (s.holding === undefined) return s.channel.close();
-        this.inFlight.get(s.holding)?.({
-          id: s.holding,
-          ok: false,
-          message: 'builder closed',
-          log: '',
-          compileMs: 0,
-        });
-        this.inFlight.delete(s.holding);
+        this.release(s, failedReply(s.holding, 'builder closed'));
         s.channel.kill();
       }),
     );
@@ -151,12 +142,17 @@ export class Builder {
   }
 
   private onReply(slot: Slot, reply: CompileReply): void {
+    this.release(slot, reply);
+    slot.channel.hold(false);
+    this.pump();
+  }
+
+  /** Answers the compile a slot holds (with its worker's reply or a failure); the slot is then free. */
+  private release(slot: Slot, reply: CompileReply): void {
     clearTimeout(slot.timer);
     slot.holding = undefined;
-    slot.channel.hold(false);
     this.inFlight.get(reply.id)?.(reply);
     this.inFlight.delete(reply.id);
-    this.pump();
   }
 
   /** A compile worker that crashes (NVRTC errors are caught, so it should not) fails what it held. */
@@ -180,17 +176,15 @@ export class Builder {
 
   /** Fails the compile a slot held and puts a fresh worker in its place. */
   private replace(slot: Slot, message: string, compileMs: number): void {
-    clearTimeout(slot.timer);
-    const id = slot.holding;
-    slot.holding = undefined;
-    if (id !== undefined) {
-      this.inFlight.get(id)?.({ id, ok: false, message, log: '', compileMs });
-      this.inFlight.delete(id);
-    }
+    if (slot.holding !== undefined) this.release(slot, failedReply(slot.holding, message, compileMs));
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots[i] = this.spawn();
     this.pump();
   }
+}
+
+function failedReply(id: number, message: string, compileMs = 0): CompileReply {
+  return { id, ok: false, message, log: '', compileMs };
 }
 
 /** Identity of a compile: the code, the entry and the options (the arch is the builder's). */

@@ -80,7 +80,7 @@ export class StrategyThread {
     };
     return {
       name: spec.strategy,
-      propose: (n, ctx) => this.request({ type: 'propose', id, request: 0, n, append: delta(ctx) }),
+      propose: (n, ctx) => this.propose({ type: 'propose', id, n, append: delta(ctx) }),
       update: (trials: readonly Trial[], ctx) => {
         this.post({ type: 'update', id, append: delta(ctx), trials: trials.map((t) => t.configKey) });
       },
@@ -97,7 +97,8 @@ export class StrategyThread {
     this.worker.postMessage(message);
   }
 
-  private request(message: ThreadRequest & { type: 'propose' }): Promise<Config[]> {
+  /** Posts a proposal request under a fresh request number and waits for its reply. */
+  private propose(message: Omit<ThreadRequest & { type: 'propose' }, 'request'>): Promise<Config[]> {
     if (this.broken) return Promise.reject(threadError(this.broken));
     const request = this.nextRequest++;
     return new Promise<Config[]>((resolve, reject) => {

@@ -135,8 +135,9 @@ export class TaskRun {
     // ones left out are not measured now, and this returns only what was. The simulated compiler
     // is instant: waiting for all keeps simulated runs repeatable (no timing decides a batch).
     const waitForAll = ctx.plan.mode === 'baseline' || ctx.session.device.simulated;
-    const prepared = await prepareReadyFirst(ctx.session, this.inputsFor(configs), waitForAll);
-    const configOf = new Map(configs.map((c) => [this.space.key(c), c]));
+    const inputs = this.inputsFor(configs);
+    const prepared = await prepareReadyFirst(ctx.session, inputs, waitForAll);
+    const configOf = new Map(inputs.map((input, i) => [input.id, configs[i] as Config]));
     const { measured, server } = await this.onServer(async (lease) => ({
       measured: await ctx.session.run(prepared, ctx.measureOptions, lease.server),
       server: lease.server,
