@@ -167,34 +167,20 @@ const show = (c: Cell | undefined) => {
 };
 
 /**
- * model / random of the means: exact when nobody was cut off, an upper bound when only random
- * was, else unknown; and of the medians: exact, an upper bound when random's median is beyond
- * its budget, unknown when the model's is.
+ * One cell's trials over another's (model / random, transfer / model), of the means and of the
+ * medians: exact when neither was cut off, an upper bound ("<=") when only the denominator was,
+ * unknown when the numerator was (its mean) or its median is beyond its budget.
  */
-function ratio(model: Cell | undefined, random: Cell | undefined): { text: string; value?: number } {
-  if (!model || !random) return { text: '-' };
+function boundedRatio(num: Cell | undefined, den: Cell | undefined): { text: string; value?: number } {
+  if (!num || !den) return { text: '-' };
   const ofMeans =
-    model.censored > 0 ? 'unknown' : `${random.censored > 0 ? '<= ' : ''}${fmt(model.mean / random.mean)}`;
+    num.censored > 0 ? 'unknown' : `${den.censored > 0 ? '<= ' : ''}${fmt(num.mean / den.mean)}`;
   const ofMedians =
-    model.median === undefined
+    num.median === undefined
       ? 'unknown'
-      : `${random.median === undefined ? '<= ' : ''}${fmt(model.median / (random.median ?? random.budget + 1))}`;
-  const value = model.censored > 0 ? undefined : model.mean / random.mean;
+      : `${den.median === undefined ? '<= ' : ''}${fmt(num.median / (den.median ?? den.budget + 1))}`;
+  const value = num.censored > 0 ? undefined : num.mean / den.mean;
   return { text: `${ofMeans} (${ofMedians})`, ...(value === undefined ? {} : { value }) };
-}
-
-/** model+transfer / model, of the means (then of the medians), bounded as `ratio` is. */
-function transferRatio(transfer: Cell | undefined, model: Cell | undefined): string {
-  if (!transfer || !model) return '-';
-  const ofMeans =
-    transfer.censored > 0
-      ? 'unknown'
-      : `${model.censored > 0 ? '<= ' : ''}${fmt(transfer.mean / model.mean)}`;
-  const ofMedians =
-    transfer.median === undefined
-      ? 'unknown'
-      : `${model.median === undefined ? '<= ' : ''}${fmt(transfer.median / (model.median ?? model.budget + 1))}`;
-  return `${ofMeans} (${ofMedians})`;
 }
 
 function report(): void {
@@ -208,11 +194,9 @@ function report(): void {
       if (mine.length === 0) continue;
       const best = Math.min(...mine.flatMap((r) => r.curve));
       const cells = Object.fromEntries(columns.map((c) => [c, cellOf(mine, c, best)]));
-      const vsRandom = ratio(cells.model, cells.random);
-      const transfer = cells['model+transfer'];
-      // Exact when neither was cut off; an upper bound when only the cold model was.
-      const vsModel = transferRatio(transfer, cells.model);
-      rows.push([name, share, fmt(best), ...columns.map((c) => show(cells[c])), vsRandom.text, vsModel]);
+      const vsRandom = boundedRatio(cells.model, cells.random);
+      const vsModel = boundedRatio(cells['model+transfer'], cells.model);
+      rows.push([name, share, fmt(best), ...columns.map((c) => show(cells[c])), vsRandom.text, vsModel.text]);
       summary.push({ workload: name, share, best, cells, modelOverRandom: vsRandom.value });
     }
   }
