@@ -10,9 +10,11 @@
  * Every run has its own fresh record store. Runs are capped (--cap-s, baselines get twice as
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
- *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 2]
+ *        [--strategy model] [--cap-s 50] [--time-scale 1] [--retime-top 3] [--retime-samples 1]
  *        [--clients-per-server 0 (the planner's count)] [--clients 0] [--strategy-threads auto|on|off]
- *        [--only ab]
+ *        [--only ab] [--measure quick|autotvm]
+ * --measure autotvm times every config as TVM's GPU tutorials do (min_repeat_ms 150: the paper's
+ * measurement-bound loop); quick (the default) is slicetune's, under which the loop is compile-bound.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, SliceMechanism } from '../src/gpu/types.js';
 import { extractTasks, loadModel } from '../src/graph/index.js';
+import { MEASURE_PROTOCOLS, type MeasureProtocol } from '../src/measure/types.js';
 import { RecordStore } from '../src/records/store.js';
 import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
@@ -42,11 +45,14 @@ const clientsPerServer = Number(argValue('clients-per-server', '0'));
 const clientsTotal = Number(argValue('clients', '0'));
 const fidelity = {
   topK: Number(argValue('retime-top', '3')),
-  samples: Number(argValue('retime-samples', '2')),
+  samples: Number(argValue('retime-samples', '1')),
 };
 /** on/off: force client strategy threads (the ablation); auto: tuneModel's default (on for model). */
 const strategyThreadsArg = argValue('strategy-threads', 'auto');
 const strategyThreads = strategyThreadsArg === 'auto' ? undefined : strategyThreadsArg === 'on';
+const measure = argValue('measure', 'quick') as MeasureProtocol;
+if (!(measure in MEASURE_PROTOCOLS)) throw new Error(`--measure must be quick or autotvm, got '${measure}'`);
+const measureOptions = MEASURE_PROTOCOLS[measure];
 const WITHIN = 0.03;
 
 const { tasks } = extractTasks(loadModel(model));
@@ -59,6 +65,8 @@ const json: Record<string, unknown> = {
   batch,
   strategy,
   strategyThreads: strategyThreadsArg,
+  measure,
+  measureOptions,
   capS,
   fidelity,
   tasks: tasks.length,
@@ -103,6 +111,7 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
       ...(strategyThreads === undefined ? {} : { strategyThreads }),
       seed: 1,
       batchSize: batch,
+      measureOptions,
       backendOptions: { timeScale, seed: 1 },
       ...(plan.mode === 'shared' && plan.servers > 1 ? { fidelity } : {}),
       signal: cap.signal,
@@ -211,13 +220,13 @@ async function section(share: number): Promise<void> {
     ]);
   }
   out.push(
-    `## ${share === 100 ? 'a' : 'b'}) target share ${share}%: ${model}, ${trials} trials per task (${tasks.length} tasks), strategy ${strategy}`,
+    `## ${share === 100 ? 'a' : 'b'}) target share ${share}%: ${model}, ${trials} trials per task (${tasks.length} tasks), strategy ${strategy}, measure ${measure}`,
     '',
     mdTable(rows),
     '',
     ...notes,
     `Baseline final estimated model latency: ${fmt(target, 4)} ms; "within 3%" means an estimate <= ${fmt(target * (1 + WITHIN), 4)} ms.`,
-    "Estimates during a shared run use co-located timings; each task's final best is its fastest top-3 config re-timed alone.",
+    "Estimates during a shared run use co-located timings; each task's final best is the fastest alone of its top configs that could still win (at most 3; sharing/fidelity.ts).",
     '',
   );
   json[`share${share}`] = runs.map((r) => ({
@@ -261,7 +270,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --strategy-threads ${strategyThreadsArg} --cap-s ${capS} --clients-per-server ${clientsPerServer} --clients ${clientsTotal}`,
+    command: `node bench/sharing.js --device ${device} --trials ${trials} --batch ${batch} --strategy ${strategy} --strategy-threads ${strategyThreadsArg} --cap-s ${capS} --clients-per-server ${clientsPerServer} --clients ${clientsTotal} --measure ${measure}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -5,6 +5,7 @@
 import { Option } from 'commander';
 import type { DeviceChoice } from '../gpu/device.js';
 import { SLICE_MECHANISMS, type SliceMechanism } from '../gpu/types.js';
+import { MEASURE_PROTOCOL_NAMES } from '../measure/types.js';
 import { SlicetuneError } from '../util/errors.js';
 
 export const deviceOption = () =>
@@ -59,3 +60,12 @@ export const timeLimitOption = (what: string) =>
   new Option('--time-limit <seconds>', `stop tuning ${what} after this many seconds`).argParser(
     parsePositiveInt('--time-limit'),
   );
+
+/** How each config is timed: `quick` (slicetune's) or `autotvm` (TVM tutorials' min_repeat_ms=150). */
+export const measureOption = () =>
+  new Option(
+    '--measure <protocol>',
+    'how configs are timed: quick (25 launches) or autotvm (number 20, repeat 3, min_repeat_ms 150)',
+  )
+    .choices(MEASURE_PROTOCOL_NAMES)
+    .default('quick');

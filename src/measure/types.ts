@@ -56,6 +56,10 @@ export interface MeasureOptions {
   check: boolean;
 }
 
+/**
+ * `quick`, slicetune's default: 25 timed launches, well under a millisecond of GPU time for most
+ * kernels, so a tuning loop is bound by its compiles, not its measurements.
+ */
 export const DEFAULT_MEASURE_OPTIONS: MeasureOptions = {
   warmup: 2,
   number: 5,
@@ -65,6 +69,32 @@ export const DEFAULT_MEASURE_OPTIONS: MeasureOptions = {
   timeoutMs: 2_000,
   check: true,
 };
+
+/**
+ * `autotvm`: the measurement of TVM's GPU tuning tutorials (LocalRunner(number=20, repeat=3,
+ * timeout=4, min_repeat_ms=150)), which the paper's AutoTVM runs follow: every config holds the
+ * GPU for at least 3 x 150 ms, so its clocks settle and a tuning loop is bound by measurement.
+ * Two warm-up launches: TVM's one, and one to size `number` for min_repeat_ms.
+ */
+export const AUTOTVM_MEASURE_OPTIONS: MeasureOptions = {
+  warmup: 2,
+  number: 20,
+  repeat: 3,
+  minRepeatMs: 150,
+  flushL2: false,
+  timeoutMs: 4_000,
+  check: true,
+};
+
+export const MEASURE_PROTOCOLS = {
+  quick: DEFAULT_MEASURE_OPTIONS,
+  autotvm: AUTOTVM_MEASURE_OPTIONS,
+} as const;
+export type MeasureProtocol = keyof typeof MEASURE_PROTOCOLS;
+export const MEASURE_PROTOCOL_NAMES = Object.keys(MEASURE_PROTOCOLS) as [
+  MeasureProtocol,
+  ...MeasureProtocol[],
+];
 
 /** One thing to measure: a kernel and the reference kernel that computes the same function. */
 export interface MeasureInput {

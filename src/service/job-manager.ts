@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { BackendOptions } from '../gpu/backend.js';
 import type { DeviceChoice } from '../gpu/device.js';
+import { MEASURE_PROTOCOLS } from '../measure/types.js';
 import type { RecordStore } from '../records/store.js';
 import { tuneModel } from '../sharing/tune-model.js';
 import type { ModelTuningResult, TuneModelOptions } from '../sharing/types.js';
@@ -142,6 +143,7 @@ export class JobManager {
         trialsPerTask: request.trials,
         strategy: request.strategy ?? 'model',
         seed: request.seed ?? 1,
+        measureOptions: MEASURE_PROTOCOLS[request.measure ?? 'quick'],
         backendOptions: this.options.backendOptions,
         signal: job.controller.signal,
         onEvent: (event) => job.record(event),

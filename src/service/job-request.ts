@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SLICE_MECHANISMS, type SliceMechanism } from '../gpu/types.js';
+import { MEASURE_PROTOCOL_NAMES } from '../measure/types.js';
 import { STRATEGY_NAMES } from '../search/strategies/index.js';
 import { HttpError } from './http-error.js';
 
@@ -34,6 +35,9 @@ export const jobRequestSchema = z
     servers: positiveInt(MAX_WORKERS, 'the number of measurement servers').optional(),
     clients: positiveInt(MAX_WORKERS, 'the number of tuning clients').optional(),
     baseline: z.boolean({ error: 'must be true or false' }).optional(),
+    measure: z
+      .enum(MEASURE_PROTOCOL_NAMES, { error: `must be one of ${MEASURE_PROTOCOL_NAMES.join(', ')}` })
+      .optional(),
     user: z
       .string({ error: 'must be a name of 1 to 64 characters' })
       .min(1, 'must be a name of 1 to 64 characters')

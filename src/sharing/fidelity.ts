@@ -4,6 +4,9 @@
  * themselves (MeasureSession.runAlone) and the fastest alone wins. A few other configs, picked at
  * random, are timed alone as well: their co-located / alone ratios measure the disturbance
  * without the bias of the top ones (picked because their co-located time was low).
+ * Timing alone stops every other server, so it re-times only the top configs that could still
+ * win once the run has seen how much the disturbance varies (worthRetiming): under a
+ * measurement-bound protocol (min_repeat_ms) each one costs as much GPU time as a trial.
  */
 import type { Trial } from '../search/types.js';
 import { Rng } from '../util/rng.js';
@@ -13,13 +16,32 @@ import type { OnServer, TaskRun } from './task-run.js';
 import { sliceKeyOf } from './task-tuner.js';
 import type { DisturbancePair, DisturbanceReport } from './types.js';
 
-/** Re-times the task's top configs (and a random sample) alone; sets its final best. */
+/** Disturbance ratios a run must have seen before they rule any top config out. */
+const MIN_PAIRS_FOR_BAND = 4;
+/** Alone timings of one config differ by a few percent: configs this close to the band still go. */
+const NOISE_MARGIN = 1.03;
+
+/**
+ * The top configs (fastest co-located first) that could still be the fastest alone. With
+ * r = co-located / alone, config i beats the best (0) alone only if c_i / c_0 < r_i / r_0, and
+ * r_i / r_0 is at most the spread max r / min r of the ratios seen so far in this run: a config
+ * slower than the best by more than that cannot win. Until the run has seen a few ratios, all go.
+ */
+export function worthRetiming(top: readonly Trial[], seen: readonly DisturbancePair[]): Trial[] {
+  const best = top[0];
+  if (!best || seen.length < MIN_PAIRS_FOR_BAND) return [...top];
+  const ratios = seen.map((p) => p.ratio);
+  const band = (Math.max(...ratios) / Math.min(...ratios)) * NOISE_MARGIN;
+  return top.filter((t, i) => i === 0 || t.cost / best.cost < band);
+}
+
+/** Re-times the task's top configs that could win (and a random sample) alone; sets its final best. */
 export async function retimeAlone(run: TaskRun, ctx: RunContext, onServer: OnServer): Promise<void> {
   const { topK, samples } = ctx.fidelity;
   const successes = run.session.history
     .filter((t) => Number.isFinite(t.cost))
     .sort((a, b) => a.cost - b.cost);
-  const top = successes.slice(0, topK);
+  const top = worthRetiming(successes.slice(0, topK), ctx.pairs);
   const rest = successes.slice(topK);
   const sample = new Rng(ctx.seed + run.index * 104_729).shuffle([...rest]).slice(0, samples);
   const chosen: { trial: Trial; kind: DisturbancePair['kind'] }[] = [

@@ -68,7 +68,7 @@ export interface TuneModelOptions {
   onTracker?: (tracker: Tracker) => void;
   /** Default DEFAULT_MEASURE_OPTIONS. */
   measureOptions?: MeasureOptions;
-  /** Re-timing alone before a task's best is final (default: top 3 and 2 samples with several servers; none on one). */
+  /** Re-timing alone before a task's best is final (default: the top 3 that could win and 1 sample with several servers; none on one). */
   fidelity?: Partial<FidelityOptions>;
   /**
    * An open session to measure on instead of opening one from the plan (its pool must match the

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Compiler, DeviceBuffer, GpuBackend, LaunchArg, SliceContext } from '../../src/gpu/backend.js';
 import { createCudaBackend } from '../../src/gpu/cuda/backend.js';
 import { createNvrtcCompiler } from '../../src/gpu/cuda/nvrtc.js';
+import { GRAPH_GROUP_MIN } from '../../src/gpu/cuda/slice.js';
 import { probeDevices, resolveBackend } from '../../src/gpu/device.js';
 import { CompileError, CudaError, ResourceError } from '../../src/gpu/errors.js';
 import { findMpsControl, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../../src/gpu/mps.js';
@@ -273,6 +274,37 @@ describe('green slices', () => {
       const together = await wallMs(() => Promise.all(runs.map((go) => go())));
       // Time-sliced, four would take about four times as long as one; overlapped, about as long.
       assert.ok(together < 1.5 * alone, `one slice alone took ${alone} ms, four together ${together} ms`);
+    } finally {
+      for (const s of slices) s.close();
+    }
+  });
+
+  it('four 25% slices time thousands of short launches side by side (graph replays)', async () => {
+    // min_repeat_ms raises a timed group to thousands of launches of a short kernel. Enqueued one
+    // by one they would block the process's thread on a full launch queue, slice after slice.
+    const k = kernel('busy', 5_000, { grid: [32, 1, 1] });
+    const binary = compiler.compile(k);
+    const slices = [1, 2, 3, 4].map(() => backend.openSlice({ mechanism: 'green', percent: 25 }));
+    try {
+      const runs = slices.map((s) => {
+        const loaded = s.load(binary, k);
+        const A = s.alloc(4 * 5_000);
+        s.fill(A, 0);
+        return (count: number) =>
+          s.time(loaded, k, [A, A, A, { int: 5_000 }], { count, flushL2: false, timeoutMs: 120_000 });
+      });
+      const first = runs[0] as (count: number) => Promise<number>;
+      const few = await first(GRAPH_GROUP_MIN - 1);
+      const many = await first(8_000);
+      // The graph's launches run like stream launches (a few µs less launch gap at most).
+      assert.ok(
+        many > 0.7 * few && many < 1.3 * few,
+        `per launch: ${few} ms in a stream, ${many} ms as graphs`,
+      );
+      const alone = await wallMs(() => first(8_000));
+      const together = await wallMs(() => Promise.all(runs.map((go) => go(8_000))));
+      assert.ok(alone > 50, `8000 launches took only ${alone} ms: the kernel is too short for this test`);
+      assert.ok(together < 1.6 * alone, `one slice alone took ${alone} ms, four together ${together} ms`);
     } finally {
       for (const s of slices) s.close();
     }

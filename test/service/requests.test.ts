@@ -76,6 +76,12 @@ describe('bad job requests get a 4xx naming the problem and change nothing', () 
       'strategy',
     ],
     [
+      'an unknown measurement protocol',
+      JSON.stringify({ ...SMALL_JOB, measure: 'slow' }),
+      /measure must be one of quick, autotvm, got "slow"/,
+      'measure',
+    ],
+    [
       'an unknown field',
       JSON.stringify({ ...SMALL_JOB, shares: 25 }),
       /unknown field 'shares' \(accepted: model, share,/,

@@ -18,7 +18,7 @@ describe('the tuning service on the simulated GPU', () => {
     // jobs would share their measurements.
     const [a, b] = await Promise.all([
       submitJob(url, { ...SMALL_JOB, user: 'alice' }),
-      submitJob(url, { ...SMALL_JOB, share: 40, user: 'bob' }),
+      submitJob(url, { ...SMALL_JOB, share: 40, user: 'bob', measure: 'autotvm' }),
     ]);
     // 50% + 40% fit in the GPU: neither waits.
     expect([a.status, b.status]).toEqual(['running', 'running']);
@@ -36,6 +36,11 @@ describe('the tuning service on the simulated GPU', () => {
       expect(summary.trials.done).toBe(summary.trials.total);
       expect(summary.estimatedModelMs).toBeGreaterThan(0);
     }
+    // Each job is timed by its own protocol: quick keeps 5 timings per config, autotvm 3.
+    const repeats = (runId: string) =>
+      new Set(store.query({ runId }).flatMap((r) => (r.result.ok ? [r.result.timesMs.length] : [])));
+    expect([...repeats(a.id)]).toEqual([5]);
+    expect([...repeats(b.id)]).toEqual([3]);
     const state = (await request(url, '/api/state')).body as unknown as ServiceState;
     expect(state.service.simulated).toBe(true);
     expect(state.service.shareInUse).toBe(0);

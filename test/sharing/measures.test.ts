@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MEASURE_OPTIONS, type MeasureResult } from '../../src/measure/types.js';
-import { disturbanceReport } from '../../src/sharing/fidelity.js';
+import { disturbanceReport, worthRetiming } from '../../src/sharing/fidelity.js';
 import { kernelMsOf } from '../../src/sharing/index.js';
 import { OccupancyMeter } from '../../src/sharing/occupancy.js';
 import type { DisturbancePair } from '../../src/sharing/types.js';
@@ -81,5 +81,36 @@ describe('disturbanceReport', () => {
 
   it('is absent when nothing was re-timed', () => {
     expect(disturbanceReport([])).toBeUndefined();
+  });
+});
+
+describe('worthRetiming', () => {
+  const trial = (cost: number) => ({ config: {}, configKey: `c${cost}`, cost });
+  const top = [trial(1), trial(1.04), trial(1.3)];
+  const seen = (...ratios: number[]): DisturbancePair[] =>
+    ratios.map((ratio, i) => ({
+      taskKey: 't',
+      configKey: `p${i}`,
+      kind: 'sample',
+      colocatedMs: ratio,
+      aloneMs: 1,
+      ratio,
+    }));
+
+  it('re-times every top config until the run has seen a few disturbance ratios', () => {
+    expect(worthRetiming(top, seen(1, 1.01, 1.02)).map((t) => t.cost)).toEqual([1, 1.04, 1.3]);
+  });
+
+  it('drops the top configs too slow to win alone under the disturbance seen (green-like: 1-2%)', () => {
+    expect(worthRetiming(top, seen(1, 1.01, 1.02, 1.0)).map((t) => t.cost)).toEqual([1, 1.04]);
+  });
+
+  it('keeps them all where co-located timings spread widely (MPS at 100%: 1-3x)', () => {
+    expect(worthRetiming(top, seen(1, 1.5, 2.2, 3)).map((t) => t.cost)).toEqual([1, 1.04, 1.3]);
+  });
+
+  it('always keeps the best, and nothing comes of nothing', () => {
+    expect(worthRetiming([trial(1)], seen(1, 1, 1, 1))).toHaveLength(1);
+    expect(worthRetiming([], seen(1, 1, 1, 1))).toEqual([]);
   });
 });

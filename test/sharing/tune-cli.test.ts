@@ -43,4 +43,16 @@ describe('slicetune tune --time-limit', () => {
     expect(isSlicetuneError(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(/--time-limit/);
   });
+
+  it('refuses an unknown measurement protocol, naming the option and the choices', async () => {
+    const error = await runCommand(register, [
+      'tune',
+      'resnet18',
+      '--device',
+      'sim',
+      '--measure',
+      'slow',
+    ]).catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(/--measure.*'slow'.*quick, autotvm/s);
+  });
 });

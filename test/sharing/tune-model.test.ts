@@ -90,9 +90,11 @@ describe('tuneModel on the simulated GPU', () => {
     );
     expect(estimates.at(-1)?.estimatedModelMs).toBeCloseTo(result.estimatedModelMs);
     expect(Number.isFinite(result.estimatedModelMs)).toBe(true);
-    // Each task's top 3 and 2 random configs were timed alone; the final best is an alone timing.
+    // Each task's top configs that could still win (at least its best, at most its top 3) and one
+    // random config were timed alone; the final best is an alone timing.
     for (const t of result.tasks) {
-      expect(t.retimed).toBe(5);
+      expect(t.retimed).toBeGreaterThanOrEqual(2);
+      expect(t.retimed).toBeLessThanOrEqual(4);
       expect(t.bestMs).toBeGreaterThan(0);
       expect(
         result.disturbance?.pairs.some(
@@ -100,10 +102,9 @@ describe('tuneModel on the simulated GPU', () => {
         ),
       ).toBe(true);
     }
-    expect(result.disturbance).toMatchObject({
-      samples: 2 * tasks.length,
-      top: { samples: 3 * tasks.length },
-    });
+    expect(result.disturbance?.samples).toBe(tasks.length);
+    expect(result.disturbance?.top.samples).toBeGreaterThanOrEqual(tasks.length);
+    expect(result.disturbance?.top.samples).toBeLessThanOrEqual(3 * tasks.length);
     expect(result.disturbance?.median).toBeGreaterThan(0.5);
     expect(result.disturbance?.p90).toBeGreaterThanOrEqual(result.disturbance?.median ?? Infinity);
     expect(store.listRuns()).toMatchObject([
@@ -197,12 +198,17 @@ describe('tuneModel on the simulated GPU', () => {
       expect(keys).toHaveLength(TRIALS);
       expect(new Set(keys).size).toBe(TRIALS);
     }
-    // The re-timings of the finished run are in their own table of the same file.
+    // The re-timings of the finished run are in their own table of the same file: each task's
+    // best at least, and its sample.
     const retimes = RetimeStore.open(`${dir}/records.db`);
     try {
-      expect(retimes.query({ runId: 'resume-1' }).filter((r) => r.kind === 'top')).toHaveLength(
-        3 * tasks.length,
-      );
+      const rows = retimes.query({ runId: 'resume-1' });
+      for (const task of tasks) {
+        expect(rows.filter((r) => r.taskKey === task.key && r.kind === 'top').length).toBeGreaterThanOrEqual(
+          1,
+        );
+        expect(rows.filter((r) => r.taskKey === task.key && r.kind === 'sample')).toHaveLength(1);
+      }
     } finally {
       retimes.close();
     }

@@ -4,14 +4,21 @@ import { type Command, Option } from 'commander';
 import { type DeviceChoice, probeDevices } from '../../gpu/device.js';
 import type { SliceMechanism } from '../../gpu/types.js';
 import { MeasureSession } from '../../measure/session.js';
-import { DEFAULT_MEASURE_OPTIONS } from '../../measure/types.js';
+import { MEASURE_PROTOCOLS, type MeasureProtocol } from '../../measure/types.js';
 import { parseWorkload, workloadFlops } from '../../ops/index.js';
 import { RecordStore } from '../../records/store.js';
 import { STRATEGY_NAMES } from '../../search/strategies/index.js';
 import { tuneTask } from '../../sharing/task-tuner.js';
 import { makeTask, templatesFor } from '../../templates/index.js';
 import { SlicetuneError } from '../../util/errors.js';
-import { dbOption, deviceOption, jsonOption, parsePositiveInt, parseShare } from '../options.js';
+import {
+  dbOption,
+  deviceOption,
+  jsonOption,
+  measureOption,
+  parsePositiveInt,
+  parseShare,
+} from '../options.js';
 import { emit, table } from '../output.js';
 import { TaskProgress } from '../progress.js';
 
@@ -25,6 +32,7 @@ interface TuneOpOptions {
   db: string;
   device: DeviceChoice;
   seed: number;
+  measure: MeasureProtocol;
   template?: string[];
   transfer: boolean;
   tensorCore?: boolean;
@@ -59,6 +67,7 @@ export function register(program: Command): void {
     .option('--tensor-core', 'include TF32 tensor-core templates (numerics differ from fp32)')
     .option('--no-transfer', 'do not start the cost model from other shares and similar workloads')
     .option('--seed <n>', 'random seed', parsePositiveInt('--seed'), 1)
+    .addOption(measureOption())
     .addOption(dbOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
@@ -103,7 +112,7 @@ export function register(program: Command): void {
             trials: opts.trials,
             batchSize: opts.batch,
             seed: opts.seed,
-            measureOptions: DEFAULT_MEASURE_OPTIONS,
+            measureOptions: MEASURE_PROTOCOLS[opts.measure],
             percent: opts.share,
             transfer: opts.transfer,
             onProgress: (p) => bar?.update(p),

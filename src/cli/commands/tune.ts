@@ -9,6 +9,7 @@ import { type Command, Option } from 'commander';
 import { probeDevices } from '../../gpu/device.js';
 import type { SliceMechanism } from '../../gpu/types.js';
 import { extractTasks, isZooName, loadModel } from '../../graph/index.js';
+import { MEASURE_PROTOCOLS, type MeasureProtocol } from '../../measure/types.js';
 import { RecordStore } from '../../records/store.js';
 import { STRATEGY_NAMES } from '../../search/strategies/index.js';
 import { followJob, submitJob } from '../../service/client.js';
@@ -23,6 +24,7 @@ import {
   deviceOption,
   inputSizeOption,
   jsonOption,
+  measureOption,
   parsePositiveInt,
   parseShare,
   seqLenOption,
@@ -40,6 +42,7 @@ interface TuneOptions {
   strategy: string;
   batch: number;
   seed: number;
+  measure: MeasureProtocol;
   baseline?: boolean;
   timeLimit?: number;
   db: string;
@@ -81,6 +84,7 @@ export function register(program: Command): void {
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--batch <n>', 'configs per measured batch', positive('--batch'), 16)
     .option('--seed <n>', 'random seed', positive('--seed'), 1)
+    .addOption(measureOption())
     .addOption(timeLimitOption('(all tasks)'))
     .option('--baseline', 'the classic AutoTVM loop: one client, one server, tasks in turn, no pipelining')
     .addOption(dbOption())
@@ -138,6 +142,7 @@ async function tuneLocal(model: string, opts: TuneOptions): Promise<ModelTuningR
       strategy: opts.strategy,
       seed: opts.seed,
       batchSize: opts.batch,
+      measureOptions: MEASURE_PROTOCOLS[opts.measure],
       signal: limit?.signal ?? stop.signal,
       onEvent: (e) => view?.on(e),
     });
@@ -173,6 +178,7 @@ async function tuneRemote(
     trials: opts.trials,
     strategy: opts.strategy,
     seed: opts.seed,
+    ...(opts.measure !== 'quick' ? { measure: opts.measure } : {}),
     ...(opts.sharing ? { sharing: opts.sharing } : {}),
     ...(opts.servers ? { servers: opts.servers } : {}),
     ...(opts.clients ? { clients: opts.clients } : {}),

@@ -102,6 +102,30 @@ export function enqueueReplays(
   return { last: end(count - 1), times };
 }
 
+/**
+ * Enqueues `replays` replays of `graph` as one timed span between two events, behind the hold
+ * kernel. Returns the last event and the mean milliseconds per captured launch once it completed.
+ */
+export function enqueueTimedReplays(
+  cu: CudaDriver['cu'],
+  api: GraphApi,
+  stream: Handle,
+  graph: CudaGraph,
+  replays: number,
+  events: readonly [Handle, Handle],
+  hold: HoldKernel,
+): { last: Handle; meanMs: () => number } {
+  const [start, end] = events;
+  enqueueHold(cu, stream, hold, replays + 2);
+  check('cuEventRecord', cu.cuEventRecord(start, stream));
+  for (let i = 0; i < replays; i++) check('cuGraphLaunch', api.cuGraphLaunch(graph.exec, stream));
+  check('cuEventRecord', cu.cuEventRecord(end, stream));
+  const meanMs = () =>
+    outFloat((p) => check('cuEventElapsedTime', cu.cuEventElapsedTime(p, start, end))) /
+    (replays * graph.launches);
+  return { last: end, meanMs };
+}
+
 /** Destroys the instantiation, then the graph; returns the errors met (for close). */
 export function destroyCudaGraph(api: GraphApi, graph: CudaGraph): unknown[] {
   const errors: unknown[] = [];

@@ -17,7 +17,14 @@ import type {
 import { CudaError } from '../errors.js';
 import type { DeviceInfo, KernelBinary, KernelSource, Slice } from '../types.js';
 import { type CudaDriver, check, eventDone, type Handle, outHandle } from './driver.js';
-import { CudaGraph, captureLaunches, destroyCudaGraph, enqueueReplays, graphApi } from './graph.js';
+import {
+  CudaGraph,
+  captureLaunches,
+  destroyCudaGraph,
+  enqueueReplays,
+  enqueueTimedReplays,
+  graphApi,
+} from './graph.js';
 import { type HoldKernel, loadHoldKernel } from './hold.js';
 import {
   CudaKernel,
@@ -36,6 +43,16 @@ export interface SliceHandles {
   ctx: Handle;
   stream: Handle;
 }
+
+/**
+ * Timed groups of at least this many launches (min_repeat_ms raises them to thousands) are
+ * replayed as a CUDA graph of GRAPH_GROUP_LAUNCHES launches. Enqueued one by one they would fill
+ * the stream's launch queue, and each further launch would block the runner's only thread until
+ * the GPU drained it: the other green slices of the process could then enqueue nothing, and
+ * their measurements would run one after another instead of side by side.
+ */
+export const GRAPH_GROUP_MIN = 128;
+const GRAPH_GROUP_LAUNCHES = 128;
 
 export class CudaSlice implements SliceContext {
   private readonly res: SliceResources;
@@ -144,6 +161,9 @@ export class CudaSlice implements SliceContext {
       throw new SlicetuneError('BAD_OPTION', `time: count must be a positive integer, got ${count}`);
     }
     const launch = this.prepare(kernel, source, args);
+    if (!flushL2 && count >= GRAPH_GROUP_MIN && this.driver.graph) {
+      return this.timeAsGraph(launch, count, timeoutMs, `${count} launches of ${source.entry}`);
+    }
     const scratch = flushL2 ? this.res.l2Scratch(this.device.l2Bytes) : undefined;
     const events = this.res.takeEvents(timingEventCount(count, flushL2), () => this.createEvent());
     try {
@@ -153,6 +173,30 @@ export class CudaSlice implements SliceContext {
     } finally {
       this.res.returnEvents(events);
     }
+  }
+
+  /** A long timed group as replays of a captured graph (GRAPH_GROUP_MIN); rounds `count` up. */
+  private async timeAsGraph(launch: Launch, count: number, timeoutMs: number, what: string) {
+    const api = graphApi(this.driver);
+    const graph = captureLaunches(api, this, launch.stream, Array(GRAPH_GROUP_LAUNCHES).fill(launch));
+    const events = this.res.takeEvents(2, () => this.createEvent()) as [Handle, Handle];
+    let ms: number;
+    try {
+      const replays = Math.ceil(count / GRAPH_GROUP_LAUNCHES);
+      const timed = enqueueTimedReplays(launch.cu, api, launch.stream, graph, replays, events, this.hold);
+      await this.waitFor(timed.last, timeoutMs, `${what} on ${this.slice.id} (graph replays)`);
+      ms = timed.meanMs();
+    } catch (e) {
+      // The timing's own error is the one to report; the graph goes with the context.
+      this.res.returnEvents(events);
+      destroyCudaGraph(api, graph);
+      throw e;
+    }
+    this.res.returnEvents(events);
+    this.enter();
+    const [error] = destroyCudaGraph(api, graph);
+    if (error) throw error;
+    return ms;
   }
 
   captureGraph(launches: readonly GraphLaunch[]): KernelGraph {
