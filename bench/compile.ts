@@ -1,0 +1,250 @@
+/**
+ * bench/compile: does a config's NVRTC time belong to the config or to the moment it was built?
+ * The model strategy's configs compiled 7-10x slower than random ones in the H100 sweep, even
+ * near-identical ones, and shared runs stall on 2-18 s compiles. This tunes ResNet-18 once (the
+ * tuning records keep each config's compile time as it was during tuning), then compiles every
+ * recorded config again: one at a time in this quiet process, then all at once on the builder's
+ * worker processes. Same sources, three environments.
+ * Usage: node bench/compile.js [--device cuda|sim] [--out DIR] [--trials 16] [--sharing green|baseline]
+ *        [--strategy model|random] [--strategy-threads auto|on|off] [--gaps on]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Compiler } from '../src/gpu/backend.js';
+import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
+import type { DeviceInfo, KernelSource } from '../src/gpu/types.js';
+import { extractTasks, loadModel } from '../src/graph/index.js';
+import { Builder } from '../src/measure/builder.js';
+import { RecordStore } from '../src/records/store.js';
+import { planTuning } from '../src/sharing/planner.js';
+import { tuneModel } from '../src/sharing/tune-model.js';
+import { getTemplate } from '../src/templates/index.js';
+import { mean, quantile } from '../src/util/stats.js';
+import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
+
+const device = argValue('device', 'cuda') as DeviceChoice;
+const outDir = argValue('out', process.env.OUT ?? 'out');
+const trials = Number(argValue('trials', '16'));
+const mode = argValue('sharing', 'green');
+const strategy = argValue('strategy', 'model');
+const threadsArg = argValue('strategy-threads', 'auto');
+const batch = 8;
+
+const { tasks } = extractTasks(loadModel('resnet18'));
+const probe = await probeDevices(device);
+const card: DeviceInfo | undefined = probe.devices[0];
+const out: string[] = [];
+const json: Record<string, unknown> = { trials, mode, strategy, strategyThreads: threadsArg };
+const scratch = mkdtempSync(join(tmpdir(), 'bench-compile-'));
+
+interface Sample {
+  taskKey: string;
+  /** Index of the trial within its task: the first batches are the strategy's random start. */
+  order: number;
+  kernel: KernelSource;
+  tuningMs: number;
+  /** The binary built during tuning; the recompiles must give the same one. */
+  tuningHash: string;
+  quietHash?: string;
+  quietMs?: number;
+  parallelMs?: number;
+}
+
+async function tuneAndCollect(): Promise<Sample[]> {
+  const store = RecordStore.open(join(scratch, 'records.db'));
+  try {
+    const base = {
+      share: 25,
+      deviceSms: card?.sms ?? 132,
+      cpuCores: availableParallelism(),
+      tasks: tasks.length,
+      green: probe.mechanisms.green.supported,
+      mps: probe.mechanisms.mps.supported,
+      batchSize: batch,
+    };
+    const plan =
+      mode === 'baseline'
+        ? planTuning({ ...base, baseline: true })
+        : planTuning({ ...base, overrides: { mechanism: 'green' } });
+    const t = performance.now();
+    await tuneModel({
+      tasks,
+      plan,
+      device,
+      store,
+      runId: 'compile-probe',
+      trialsPerTask: trials,
+      strategy,
+      ...(threadsArg === 'auto' ? {} : { strategyThreads: threadsArg === 'on' }),
+      seed: 1,
+      batchSize: batch,
+    });
+    json.tuneWallMs = performance.now() - t;
+    json.plan = plan;
+    const samples: Sample[] = [];
+    for (const task of tasks) {
+      const template = getTemplate(task.template);
+      const records = store
+        .query({ taskKey: task.key })
+        .sort((a, b) => a.timestamp - b.timestamp || a.configKey.localeCompare(b.configKey));
+      records.forEach((r, order) => {
+        if (!r.result.ok) return;
+        samples.push({
+          taskKey: task.key,
+          order,
+          kernel: template.generate(task.workload, r.config, card as DeviceInfo),
+          tuningMs: r.result.compileMs,
+          tuningHash: r.result.binaryHash,
+        });
+      });
+    }
+    return samples;
+  } finally {
+    store.close();
+  }
+}
+
+async function quiet(samples: Sample[]): Promise<void> {
+  const compiler: Compiler =
+    device === 'sim'
+      ? (await import('../src/gpu/sim/index.js')).createSimCompiler(card?.arch ?? 'sm_90')
+      : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(card?.arch ?? 'sm_90');
+  compiler.compile(samples[0]?.kernel as KernelSource); // load NVRTC outside the timings
+  for (const s of samples) {
+    const binary = compiler.compile(s.kernel);
+    s.quietMs = binary.compileMs;
+    s.quietHash = binary.hash;
+  }
+}
+
+/** One compile after each idle gap: a worker waits between batches while the GPU measures. */
+async function afterGaps(samples: Sample[]): Promise<Record<string, number[]>> {
+  const compiler: Compiler =
+    device === 'sim'
+      ? (await import('../src/gpu/sim/index.js')).createSimCompiler(card?.arch ?? 'sm_90')
+      : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(card?.arch ?? 'sm_90');
+  const subset = samples.slice(-GAP_SAMPLES);
+  const byGap: Record<string, number[]> = {};
+  for (const gap of GAPS_MS) {
+    byGap[gap] = [];
+    for (const s of subset) {
+      await new Promise((r) => setTimeout(r, gap));
+      byGap[gap].push(compiler.compile(s.kernel).compileMs);
+    }
+  }
+  return byGap;
+}
+const GAPS_MS = [0, 300, 1000];
+const GAP_SAMPLES = 24;
+
+async function parallel(samples: Sample[]): Promise<void> {
+  const builder = new Builder({
+    backend: device === 'sim' ? 'sim' : 'cuda',
+    arch: card?.arch ?? 'sm_90',
+    cacheEntries: 0,
+  });
+  try {
+    const t = performance.now();
+    const outcomes = await builder.build(samples.map((s) => s.kernel));
+    json.parallelWallMs = performance.now() - t;
+    json.parallelWorkers = builder.workers;
+    outcomes.forEach((o, i) => {
+      (samples[i] as Sample).parallelMs = o.ok ? o.binary.compileMs : o.compileMs;
+    });
+  } finally {
+    await builder.close();
+  }
+}
+
+function stats(xs: number[]) {
+  return {
+    n: xs.length,
+    mean: mean(xs),
+    p50: quantile(xs, 0.5),
+    p90: quantile(xs, 0.9),
+    max: Math.max(...xs),
+  };
+}
+
+async function section(): Promise<void> {
+  const samples = await tuneAndCollect();
+  await quiet(samples);
+  await parallel(samples);
+  const gaps = argValue('gaps', 'off') === 'on' ? await afterGaps(samples) : undefined;
+  const groups: [string, Sample[]][] = [
+    ['random start (first 2 batches)', samples.filter((s) => s.order < 2 * batch)],
+    ['model-guided (later batches)', samples.filter((s) => s.order >= 2 * batch)],
+    ['all', samples],
+  ];
+  const rows: (string | number)[][] = [
+    [
+      'configs',
+      'n',
+      'during tuning: mean / p50 / p90 / max ms',
+      'alone, one at a time',
+      `all at once on ${json.parallelWorkers} workers`,
+      'tuning / alone (median per config)',
+    ],
+  ];
+  const cell = (xs: number[]) => {
+    const s = stats(xs);
+    return `${fmt(s.mean)} / ${fmt(s.p50)} / ${fmt(s.p90)} / ${fmt(s.max)}`;
+  };
+  for (const [label, group] of groups) {
+    if (group.length === 0) continue;
+    rows.push([
+      label,
+      group.length,
+      cell(group.map((s) => s.tuningMs)),
+      cell(group.map((s) => s.quietMs ?? 0)),
+      cell(group.map((s) => s.parallelMs ?? 0)),
+      fmt(
+        quantile(
+          group.map((s) => s.tuningMs / Math.max(1e-3, s.quietMs ?? 0)),
+          0.5,
+        ),
+      ),
+    ]);
+  }
+  const same = samples.filter((s) => s.quietHash === s.tuningHash).length;
+  out.push(
+    `## ResNet-18, ${trials} trials per task, strategy ${strategy} (threads ${threadsArg}), ${mode === 'baseline' ? 'the baseline loop' : 'green 25% shared'} (tuned in ${fmt((json.tuneWallMs as number) / 1000)} s), every successful config compiled again`,
+    '',
+    mdTable(rows),
+    '',
+    `The recompiles gave the binary built during tuning for ${same} of ${samples.length} configs.`,
+    '',
+  );
+  if (gaps) {
+    json.gaps = gaps;
+    out.push(
+      `One at a time after an idle gap (the last ${GAP_SAMPLES} configs):`,
+      '',
+      mdTable([
+        ['gap before each compile', 'compile ms mean / p50 / p90 / max'],
+        ...Object.entries(gaps).map(([gap, xs]) => {
+          const st = stats(xs);
+          return [`${gap} ms`, `${fmt(st.mean)} / ${fmt(st.p50)} / ${fmt(st.p90)} / ${fmt(st.max)}`];
+        }),
+      ]),
+      '',
+    );
+  }
+  json.samples = samples.map(({ kernel, ...s }) => ({ ...s, entry: kernel.entry }));
+}
+
+try {
+  await runBenchmark({
+    name: 'compile',
+    outDir,
+    only: 'a',
+    sections: { a: section },
+    out,
+    json,
+    card: () => card,
+    command: `node bench/compile.js --device ${device} --trials ${trials} --sharing ${mode} --strategy ${strategy} --strategy-threads ${threadsArg}`,
+  });
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
