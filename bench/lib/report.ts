@@ -1,5 +1,6 @@
 /** Small helpers for benchmark output: a markdown table, the card and the date. */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname } from 'node:path';
 import type { DeviceInfo } from '../../src/gpu/types.js';
 
@@ -50,19 +51,25 @@ export async function runBenchmark(b: {
   command: string;
 }): Promise<void> {
   const started = new Date();
+  // The lent GPU machine compiles far slower in its first minutes (docs/RESULTS.md 3.3): say how
+  // long it had been up, so runs that began on a fresh machine can be told apart.
+  const uptimeS = os.uptime();
   // Written after every section, so a run stopped at the device's time limit keeps what it did.
   const write = (): string => {
     const card = b.card();
     const text = [
       `# bench/${b.name}`,
       '',
-      `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}).`,
+      `Card: ${card ? cardLine(card) : 'unknown'}. Date: ${today()} (started ${started.toISOString()}, machine up ${Math.round(uptimeS)} s, ${os.cpus().length} CPUs).`,
       `Command: \`${b.command}\` in the staged tree (see bench/README.md).`,
       '',
       ...b.out,
     ].join('\n');
     writeOut(`${b.outDir}/bench-${b.name}.md`, text);
-    writeOut(`${b.outDir}/bench-${b.name}.json`, JSON.stringify({ card, date: today(), ...b.json }, null, 2));
+    writeOut(
+      `${b.outDir}/bench-${b.name}.json`,
+      JSON.stringify({ card, date: today(), machineUptimeS: Math.round(uptimeS), ...b.json }, null, 2),
+    );
     return text;
   };
   for (const [key, fn] of Object.entries(b.sections)) {
