@@ -9,7 +9,7 @@
  *        [--strategy model|random] [--strategy-threads auto|on|off] [--gaps on]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Compiler } from '../src/gpu/backend.js';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
@@ -21,6 +21,7 @@ import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import { getTemplate } from '../src/templates/index.js';
 import { mean, quantile } from '../src/util/stats.js';
+import { planInputs } from './lib/plan.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
@@ -54,15 +55,7 @@ interface Sample {
 async function tuneAndCollect(): Promise<Sample[]> {
   const store = RecordStore.open(join(scratch, 'records.db'));
   try {
-    const base = {
-      share: 25,
-      deviceSms: card?.sms ?? 132,
-      cpuCores: availableParallelism(),
-      tasks: tasks.length,
-      green: probe.mechanisms.green.supported,
-      mps: probe.mechanisms.mps.supported,
-      batchSize: batch,
-    };
+    const base = planInputs(probe, 25, tasks.length, batch);
     const plan =
       mode === 'baseline'
         ? planTuning({ ...base, baseline: true })
@@ -105,11 +98,16 @@ async function tuneAndCollect(): Promise<Sample[]> {
   }
 }
 
+/** A compiler in this process (NVRTC is loaded only on the GPU machine). */
+async function hostCompiler(): Promise<Compiler> {
+  const arch = card?.arch ?? 'sm_90';
+  return device === 'sim'
+    ? (await import('../src/gpu/sim/index.js')).createSimCompiler(arch)
+    : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(arch);
+}
+
 async function quiet(samples: Sample[]): Promise<void> {
-  const compiler: Compiler =
-    device === 'sim'
-      ? (await import('../src/gpu/sim/index.js')).createSimCompiler(card?.arch ?? 'sm_90')
-      : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(card?.arch ?? 'sm_90');
+  const compiler = await hostCompiler();
   compiler.compile(samples[0]?.kernel as KernelSource); // load NVRTC outside the timings
   for (const s of samples) {
     const binary = compiler.compile(s.kernel);
@@ -120,10 +118,7 @@ async function quiet(samples: Sample[]): Promise<void> {
 
 /** One compile after each idle gap: a worker waits between batches while the GPU measures. */
 async function afterGaps(samples: Sample[]): Promise<Record<string, number[]>> {
-  const compiler: Compiler =
-    device === 'sim'
-      ? (await import('../src/gpu/sim/index.js')).createSimCompiler(card?.arch ?? 'sm_90')
-      : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(card?.arch ?? 'sm_90');
+  const compiler = await hostCompiler();
   const subset = samples.slice(-GAP_SAMPLES);
   const byGap: Record<string, number[]> = {};
   for (const gap of GAPS_MS) {

@@ -17,7 +17,7 @@
  * measurement-bound loop); quick (the default) is slicetune's, under which the loop is compile-bound.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, SliceMechanism } from '../src/gpu/types.js';
@@ -29,6 +29,7 @@ import { tuneModel } from '../src/sharing/tune-model.js';
 import type { ModelTuningResult, TuningPlan } from '../src/sharing/types.js';
 import { deadline } from '../src/util/deadline.js';
 import { mean, quantile } from '../src/util/stats.js';
+import { planInputs } from './lib/plan.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
 const device = argValue('device', 'cuda') as DeviceChoice;
@@ -140,15 +141,7 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
 }
 
 function planFor(share: number, mode: 'baseline' | SliceMechanism): TuningPlan {
-  const base = {
-    share,
-    deviceSms: card?.sms ?? 132,
-    cpuCores: availableParallelism(),
-    tasks: tasks.length,
-    green: probe.mechanisms.green.supported,
-    mps: probe.mechanisms.mps.supported,
-    batchSize: batch,
-  };
+  const base = planInputs(probe, share, tasks.length, batch);
   if (mode === 'baseline') return planTuning({ ...base, baseline: true });
   // MPS at 100%: four clients that may each use every SM (green contexts cannot overlap).
   const servers = mode === 'mps' && share === 100 ? 4 : undefined;
