@@ -8,7 +8,7 @@
  * Usage: node bench/compile.js [--device cuda|sim] [--out DIR] [--trials 16] [--sharing green|baseline]
  *        [--strategy model|random] [--strategy-threads auto|on|off] [--gaps on]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Compiler } from '../src/gpu/backend.js';
@@ -162,14 +162,51 @@ function stats(xs: number[]) {
   };
 }
 
+/** The machine's CPU time by kind (/proc/stat, USER_HZ ticks); undefined where there is none. */
+function cpuTicks(): { busy: number; idle: number; steal: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      ?.trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    if (!fields || fields.length < 8) return undefined;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+    return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a phase and says how the machine's CPUs spent it: busy, idle and stolen by the host. */
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const before = cpuTicks();
+  const result = await run();
+  const after = cpuTicks();
+  if (before && after) {
+    const d = {
+      busy: after.busy - before.busy,
+      idle: after.idle - before.idle,
+      steal: after.steal - before.steal,
+    };
+    const total = Math.max(1, d.busy + d.idle + d.steal);
+    cpu[name] = { busy: d.busy / total, steal: d.steal / total };
+  }
+  return result;
+}
+const cpu: Record<string, { busy: number; steal: number }> = {};
+
 async function section(): Promise<void> {
-  const samples = await tuneAndCollect();
-  await quiet(samples);
-  await parallel(samples);
-  const gaps = argValue('gaps', 'off') === 'on' ? await afterGaps(samples) : undefined;
+  const samples = await phase('tuning', tuneAndCollect);
+  await phase('alone', () => quiet(samples));
+  await phase('all at once', () => parallel(samples));
+  const gaps = argValue('gaps', 'off') === 'on' ? await phase('gaps', () => afterGaps(samples)) : undefined;
+  json.cpu = cpu;
+  // The model strategy's first batch of a task is random (minTrials = the batch size).
   const groups: [string, Sample[]][] = [
-    ['random start (first 2 batches)', samples.filter((s) => s.order < 2 * batch)],
-    ['model-guided (later batches)', samples.filter((s) => s.order >= 2 * batch)],
+    ['first batch of each task', samples.filter((s) => s.order < batch)],
+    ['later batches', samples.filter((s) => s.order >= batch)],
     ['all', samples],
   ];
   const rows: (string | number)[][] = [
@@ -209,6 +246,9 @@ async function section(): Promise<void> {
     mdTable(rows),
     '',
     `The recompiles gave the binary built during tuning for ${same} of ${samples.length} configs.`,
+    `CPU time of the machine (busy / stolen by the host): ${Object.entries(cpu)
+      .map(([name, c]) => `${name} ${fmt(100 * c.busy)}% / ${fmt(100 * c.steal)}%`)
+      .join(', ')}.`,
     '',
   );
   if (gaps) {
