@@ -112,6 +112,8 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     trialsPerTask: o.trialsPerTask,
     strategy: o.strategy,
     seed: o.seed,
+    // How every record of the run was timed: quick and autotvm timings are not interchangeable.
+    measureOptions,
     tasks: o.tasks.map((t) => t.key),
   });
   let failure: unknown;

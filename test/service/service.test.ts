@@ -41,6 +41,12 @@ describe('the tuning service on the simulated GPU', () => {
       new Set(store.query({ runId }).flatMap((r) => (r.result.ok ? [r.result.timesMs.length] : [])));
     expect([...repeats(a.id)]).toEqual([5]);
     expect([...repeats(b.id)]).toEqual([3]);
+    const optionsOf = (runId: string) =>
+      store.listRuns().find((r) => r.runId === runId)?.options as {
+        measureOptions?: { minRepeatMs: number };
+      };
+    expect(optionsOf(a.id).measureOptions?.minRepeatMs).toBe(0);
+    expect(optionsOf(b.id).measureOptions?.minRepeatMs).toBe(150);
     const state = (await request(url, '/api/state')).body as unknown as ServiceState;
     expect(state.service.simulated).toBe(true);
     expect(state.service.shareInUse).toBe(0);
