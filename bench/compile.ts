@@ -11,7 +11,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Compiler } from '../src/gpu/backend.js';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, KernelSource } from '../src/gpu/types.js';
 import { extractTasks, loadModel } from '../src/graph/index.js';
@@ -21,6 +20,7 @@ import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import { getTemplate } from '../src/templates/index.js';
 import { mean, quantile } from '../src/util/stats.js';
+import { hostCompiler } from './lib/host-compiler.js';
 import { planInputs } from './lib/plan.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
@@ -98,16 +98,8 @@ async function tuneAndCollect(): Promise<Sample[]> {
   }
 }
 
-/** A compiler in this process (NVRTC is loaded only on the GPU machine). */
-async function hostCompiler(): Promise<Compiler> {
-  const arch = card?.arch ?? 'sm_90';
-  return device === 'sim'
-    ? (await import('../src/gpu/sim/index.js')).createSimCompiler(arch)
-    : (await import('../src/gpu/cuda/nvrtc.js')).createNvrtcCompiler(arch);
-}
-
 async function quiet(samples: Sample[]): Promise<void> {
-  const compiler = await hostCompiler();
+  const compiler = await hostCompiler(device, card?.arch ?? 'sm_90');
   compiler.compile(samples[0]?.kernel as KernelSource); // load NVRTC outside the timings
   for (const s of samples) {
     const binary = compiler.compile(s.kernel);
@@ -118,7 +110,7 @@ async function quiet(samples: Sample[]): Promise<void> {
 
 /** One compile after each idle gap: a worker waits between batches while the GPU measures. */
 async function afterGaps(samples: Sample[]): Promise<Record<string, number[]>> {
-  const compiler = await hostCompiler();
+  const compiler = await hostCompiler(device, card?.arch ?? 'sm_90');
   const subset = samples.slice(-GAP_SAMPLES);
   const byGap: Record<string, number[]> = {};
   for (const gap of GAPS_MS) {

@@ -7,6 +7,8 @@
  * and for each: a) valid trials per minute, b) time until the estimated model latency (Σ weight ×
  * best) is within 3% of the baseline's final one, c) GPU measurement occupancy (measured-kernel
  * slice-seconds / wall × slices), d) the disturbance (co-located / alone time of sampled configs).
+ * Each run also reports its compile times, and how much slower they were than the same configs
+ * compiled again alone after it (a sample of 32; docs/RESULTS.md 3.3 for why).
  * Every run has its own fresh record store. Runs are capped (--cap-s, baselines get twice as
  * long) so the whole benchmark fits one 10-minute device call; a capped run says so.
  * Usage: node bench/sharing.js [--device cuda|sim] [--out DIR] [--trials 32] [--batch 8]
@@ -29,6 +31,7 @@ import { tuneModel } from '../src/sharing/tune-model.js';
 import type { ModelTuningResult, TuningPlan } from '../src/sharing/types.js';
 import { deadline } from '../src/util/deadline.js';
 import { mean, quantile } from '../src/util/stats.js';
+import { compileInflation, hostCompiler, type Inflation } from './lib/host-compiler.js';
 import { planInputs } from './lib/plan.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
 
@@ -75,6 +78,9 @@ const json: Record<string, unknown> = {
 const scratch = mkdtempSync(join(tmpdir(), 'bench-sharing-'));
 
 /** What the compile workers did: the shared runs are bound by it once the GPU waits on them. */
+/** Configs of each run compiled again alone, after it, to check its compile times. */
+const INFLATION_SAMPLES = 32;
+
 interface CompileStats {
   kernels: number;
   meanMs: number;
@@ -83,6 +89,8 @@ interface CompileStats {
   maxMs: number;
   /** Σ compile ms / (wall ms × compile workers): how busy the CPU pool was. */
   busy: number;
+  /** Compile ms during the run / alone afterwards, for a sample of its configs. */
+  inflation: Inflation | undefined;
 }
 
 interface Run {
@@ -124,7 +132,8 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
     process.stderr.write(
       `${label}: ${result.validTrials} valid trials in ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
     );
-    const compileMs = store.query({ runId: label }).map((r) => r.result.compileMs);
+    const records = store.query({ runId: label });
+    const compileMs = records.map((r) => r.result.compileMs);
     const compile = {
       kernels: compileMs.length,
       meanMs: mean(compileMs),
@@ -132,6 +141,10 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
       p90Ms: quantile(compileMs, 0.9),
       maxMs: Math.max(...compileMs),
       busy: compileMs.reduce((a, b) => a + b, 0) / (result.wallMs * plan.compileWorkers),
+      // After the run, outside the timing: how much slower the loop compiled than a quiet process.
+      inflation: card
+        ? compileInflation(await hostCompiler(device, card.arch), records, tasks, card, INFLATION_SAMPLES)
+        : undefined,
     };
     return { label, plan, result, capped: result.stopped, curve, compile };
   } finally {
@@ -189,6 +202,7 @@ async function section(share: number): Promise<void> {
       'd) disturbance median / p90',
       'compile ms mean / p90 / max',
       'compile pool busy',
+      'compile in run / alone (median, p90)',
       'restarts',
     ],
   ];
@@ -209,6 +223,9 @@ async function section(share: number): Promise<void> {
       d ? `${fmt(d.median)} / ${fmt(d.p90)} (n=${d.samples})` : '- (alone)',
       `${fmt(r.compile.meanMs)} / ${fmt(r.compile.p90Ms)} / ${fmt(r.compile.maxMs)}`,
       `${fmt(100 * r.compile.busy)}% of ${r.plan.compileWorkers}`,
+      r.compile.inflation
+        ? `${fmt(r.compile.inflation.median)}, ${fmt(r.compile.inflation.p90)} (n=${r.compile.inflation.samples})`
+        : '-',
       r.result.stats.restarts,
     ]);
   }
