@@ -12,6 +12,7 @@ import type { BackendOptions } from '../gpu/backend.js';
 import { type DeviceChoice, probeDevices } from '../gpu/device.js';
 import type { SliceMechanism } from '../gpu/types.js';
 import { extractTasks, loadModel, type ZooOptions } from '../graph/index.js';
+import type { MeasureOptions } from '../measure/types.js';
 import { type ModelRunRecord, ModelRunStore } from '../records/model-runs.js';
 import { RecordStore } from '../records/store.js';
 import { runModelOnSlice, SIMULATED_LABEL } from '../runtime/index.js';
@@ -44,6 +45,8 @@ export interface SweepOptions {
   /** At most this many measurement servers per share (default: as many slices as fit). */
   maxServers?: number;
   backendOptions?: BackendOptions;
+  /** How each config is timed while tuning (default: the quick protocol). */
+  measureOptions?: MeasureOptions;
   /** Compile workers of each model run (runModel's default when absent). */
   compileWorkers?: number;
   runId?: string;
@@ -174,6 +177,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         // the same configs, and on small budgets the variants came out identical.
         seed: (o.seed ?? 1) + shareIndex * 104_729,
         backendOptions: o.backendOptions,
+        ...(o.measureOptions ? { measureOptions: o.measureOptions } : {}),
         ...(limit ? { signal: limit.signal } : {}),
         onEvent: (event) => emit({ type: 'tuning', share, event }),
       }).finally(() => limit?.clear());

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register as registerReport } from '../../src/cli/commands/report.js';
 import { register as registerSweep } from '../../src/cli/commands/sweep.js';
+import { AUTOTVM_MEASURE_OPTIONS } from '../../src/measure/types.js';
 import { ModelRunStore } from '../../src/records/model-runs.js';
 import { RecordStore } from '../../src/records/store.js';
 import { parseLatencyMatrix } from '../../src/report/matrix.js';
@@ -41,6 +42,8 @@ beforeAll(async () => {
     maxServers: 2,
     compileWorkers: 1,
     backendOptions: { timeScale: 0 },
+    // The paper's timing (min_repeat_ms 150): the simulated GPU does not sleep it (timeScale 0).
+    measureOptions: AUTOTVM_MEASURE_OPTIONS,
     onEvent: (e) => events.push(e.type),
   });
 }, 300_000);
@@ -97,6 +100,25 @@ describe('runSweep', () => {
 
   it('a slice runs slower on fewer SMs: each variant is slower at 25% than at 100%', () => {
     for (const row of sweep.matrix.latencyMs) expect(row[2]).toBeGreaterThan(row[0] as number);
+  });
+
+  it('times its tunings with the protocol it was given, and records which', () => {
+    const store = RecordStore.open(db, { mustExist: true });
+    try {
+      const tunings = store.listRuns().filter((r) => r.runId.startsWith(`${sweep.runId}/tune-`));
+      expect(tunings).toHaveLength(SHARES.length);
+      for (const run of tunings) {
+        expect((run.options as { measureOptions: { minRepeatMs: number } }).measureOptions.minRepeatMs).toBe(
+          150,
+        );
+        const timings = store
+          .query({ runId: run.runId })
+          .flatMap((r) => (r.result.ok ? [r.result.timesMs.length] : []));
+        expect(new Set(timings)).toEqual(new Set([3]));
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('stores every pair in model_runs, and the latest sweep reads back as the same matrix', () => {

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { MEASURE_PROTOCOLS, type MeasureProtocol } from '../../measure/types.js';
 import { formatPercent } from '../../records/share.js';
 import { RecordStore } from '../../records/store.js';
 import { parseShareList, runSweep, type SweepEvent, type SweepResult } from '../../report/sweep.js';
@@ -18,6 +19,7 @@ import {
   deviceOption,
   inputSizeOption,
   jsonOption,
+  measureOption,
   parsePositiveInt,
   seqLenOption,
   timeLimitOption,
@@ -31,6 +33,7 @@ interface SweepCliOptions {
   warmup: number;
   strategy: string;
   seed: number;
+  measure: MeasureProtocol;
   timeLimit?: number;
   db: string;
   out?: string;
@@ -61,6 +64,7 @@ export function register(program: Command): void {
     .option('--warmup <n>', 'untimed runs before timing', parsePositiveInt('--warmup'), 20)
     .addOption(new Option('--strategy <name>', 'search strategy').choices(STRATEGY_NAMES).default('model'))
     .option('--seed <n>', 'random seed', parsePositiveInt('--seed'), 1)
+    .addOption(measureOption())
     .addOption(timeLimitOption('at each share'))
     .addOption(dbOption())
     .option('--out <dir>', 'also write the HTML report with the matrix into this folder')
@@ -81,6 +85,7 @@ export function register(program: Command): void {
         device: opts.device,
         strategy: opts.strategy,
         seed: opts.seed,
+        measureOptions: MEASURE_PROTOCOLS[opts.measure],
         timeLimitS: opts.timeLimit,
         onEvent: opts.json ? undefined : progress,
       });
