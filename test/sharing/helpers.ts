@@ -14,17 +14,23 @@ export function smallTasks(): Task[] {
   return small;
 }
 
+/** The planner's inputs for a simulated H100 and one core, at `share`. */
+const planInputs = (share: number, tasks: number) => ({
+  share,
+  deviceSms: 132,
+  cpuCores: 1,
+  tasks,
+  green: true,
+  mps: true,
+});
+
 export function sharedPlan(mechanism: SliceMechanism, tasks: number, servers = 4): TuningPlan {
-  const plan = planTuning({
-    share: 25,
-    deviceSms: 132,
-    cpuCores: 1,
-    tasks,
-    green: true,
-    mps: true,
-    overrides: { mechanism, servers, clients: servers },
-  });
-  return plan;
+  return planTuning({ ...planInputs(25, tasks), overrides: { mechanism, servers, clients: servers } });
+}
+
+/** The planner's plan at 100%: shared (one exclusive server), or the classic baseline loop. */
+export function wholePlan(tasks: number, baseline = false): TuningPlan {
+  return planTuning({ ...planInputs(100, tasks), baseline });
 }
 
 export function eventLog(): { events: TuningEvent[]; onEvent: (e: TuningEvent) => void } {

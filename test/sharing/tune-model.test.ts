@@ -5,14 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MeasureSession } from '../../src/measure/session.js';
 import { RetimeStore } from '../../src/records/retimes.js';
 import { RecordStore } from '../../src/records/store.js';
-import {
-  planTuning,
-  type Tracker,
-  type TrackerState,
-  type TuningEvent,
-  tuneModel,
-} from '../../src/sharing/index.js';
-import { eventLog, FAST_SIM, sharedPlan, smallTasks } from './helpers.js';
+import { type Tracker, type TrackerState, type TuningEvent, tuneModel } from '../../src/sharing/index.js';
+import { eventLog, FAST_SIM, sharedPlan, smallTasks, wholePlan } from './helpers.js';
 
 const TRIALS = 8;
 
@@ -116,15 +110,7 @@ describe('tuneModel on the simulated GPU', () => {
     const tasks = smallTasks().slice(0, 3);
     store = RecordStore.open(':memory:');
     const { events, onEvent } = eventLog();
-    const plan = planTuning({
-      share: 100,
-      deviceSms: 132,
-      cpuCores: 1,
-      tasks: tasks.length,
-      green: true,
-      mps: true,
-      baseline: true,
-    });
+    const plan = wholePlan(tasks.length, true);
     const result = await tuneModel({
       tasks,
       plan,
@@ -243,15 +229,7 @@ describe('the compile pipeline', () => {
     session.run = timed('run', session.run.bind(session));
     const tasks = smallTasks().slice(0, 2);
     try {
-      const plan = planTuning({
-        share: 100,
-        deviceSms: 132,
-        cpuCores: 1,
-        tasks: 2,
-        green: true,
-        mps: true,
-        baseline,
-      });
+      const plan = wholePlan(tasks.length, baseline);
       await tuneModel({
         tasks,
         plan,
@@ -333,14 +311,7 @@ describe('the compile pipeline', () => {
       batchSize: 4,
       backendOptions: FAST_SIM,
     };
-    const whole = planTuning({
-      share: 100,
-      deviceSms: 132,
-      cpuCores: 1,
-      tasks: tasks.length,
-      green: true,
-      mps: true,
-    });
+    const whole = wholePlan(tasks.length);
     const first = await tuneModel({ ...common, plan: whole, runId: 'at-100' });
     expect(first.tasks.map((t) => t.priorPoints)).toEqual(tasks.map(() => 0));
     const quarter = await tuneModel({ ...common, plan: sharedPlan('green', tasks.length), runId: 'at-25' });
