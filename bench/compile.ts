@@ -11,6 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Compiler } from '../src/gpu/backend.js';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, KernelSource } from '../src/gpu/types.js';
 import { extractTasks, loadModel } from '../src/graph/index.js';
@@ -30,6 +31,7 @@ const trials = Number(argValue('trials', '16'));
 const mode = argValue('sharing', 'green');
 const strategy = argValue('strategy', 'model');
 const threadsArg = argValue('strategy-threads', 'auto');
+const gapsArg = argValue('gaps', 'off');
 const batch = 8;
 
 const { tasks } = extractTasks(loadModel('resnet18'));
@@ -41,7 +43,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'bench-compile-'));
 
 interface Sample {
   taskKey: string;
-  /** Index of the trial within its task: the first batches are the strategy's random start. */
+  /** Index of the trial within its task: the first batch is the model strategy's random start. */
   order: number;
   kernel: KernelSource;
   tuningMs: number;
@@ -98,8 +100,7 @@ async function tuneAndCollect(): Promise<Sample[]> {
   }
 }
 
-async function quiet(samples: Sample[]): Promise<void> {
-  const compiler = await hostCompiler(device, card?.arch ?? 'sm_90');
+async function quiet(compiler: Compiler, samples: Sample[]): Promise<void> {
   compiler.compile(samples[0]?.kernel as KernelSource); // load NVRTC outside the timings
   for (const s of samples) {
     const binary = compiler.compile(s.kernel);
@@ -109,8 +110,7 @@ async function quiet(samples: Sample[]): Promise<void> {
 }
 
 /** One compile after each idle gap: a worker waits between batches while the GPU measures. */
-async function afterGaps(samples: Sample[]): Promise<Record<string, number[]>> {
-  const compiler = await hostCompiler(device, card?.arch ?? 'sm_90');
+async function afterGaps(compiler: Compiler, samples: Sample[]): Promise<Record<string, number[]>> {
   const subset = samples.slice(-GAP_SAMPLES);
   const byGap: Record<string, number[]> = {};
   for (const gap of GAPS_MS) {
@@ -144,14 +144,9 @@ async function parallel(samples: Sample[]): Promise<void> {
   }
 }
 
-function stats(xs: number[]) {
-  return {
-    n: xs.length,
-    mean: mean(xs),
-    p50: quantile(xs, 0.5),
-    p90: quantile(xs, 0.9),
-    max: Math.max(...xs),
-  };
+/** `mean / p50 / p90 / max` of compile times, for a table cell. */
+function statsCell(xs: number[]): string {
+  return `${fmt(mean(xs))} / ${fmt(quantile(xs, 0.5))} / ${fmt(quantile(xs, 0.9))} / ${fmt(Math.max(...xs))}`;
 }
 
 /** The machine's CPU time by kind (/proc/stat, USER_HZ ticks); undefined where there is none. */
@@ -191,9 +186,10 @@ const cpu: Record<string, { busy: number; steal: number }> = {};
 
 async function section(): Promise<void> {
   const samples = await phase('tuning', tuneAndCollect);
-  await phase('alone', () => quiet(samples));
+  const compiler = await hostCompiler(device, card?.arch ?? 'sm_90');
+  await phase('alone', () => quiet(compiler, samples));
   await phase('all at once', () => parallel(samples));
-  const gaps = argValue('gaps', 'off') === 'on' ? await phase('gaps', () => afterGaps(samples)) : undefined;
+  const gaps = gapsArg === 'on' ? await phase('gaps', () => afterGaps(compiler, samples)) : undefined;
   json.cpu = cpu;
   // The model strategy's first batch of a task is random (minTrials = the batch size).
   const groups: [string, Sample[]][] = [
@@ -211,18 +207,14 @@ async function section(): Promise<void> {
       'tuning / alone (median per config)',
     ],
   ];
-  const cell = (xs: number[]) => {
-    const s = stats(xs);
-    return `${fmt(s.mean)} / ${fmt(s.p50)} / ${fmt(s.p90)} / ${fmt(s.max)}`;
-  };
   for (const [label, group] of groups) {
     if (group.length === 0) continue;
     rows.push([
       label,
       group.length,
-      cell(group.map((s) => s.tuningMs)),
-      cell(group.map((s) => s.quietMs ?? 0)),
-      cell(group.map((s) => s.parallelMs ?? 0)),
+      statsCell(group.map((s) => s.tuningMs)),
+      statsCell(group.map((s) => s.quietMs ?? 0)),
+      statsCell(group.map((s) => s.parallelMs ?? 0)),
       fmt(
         quantile(
           group.map((s) => s.tuningMs / Math.max(1e-3, s.quietMs ?? 0)),
@@ -250,10 +242,7 @@ async function section(): Promise<void> {
       '',
       mdTable([
         ['gap before each compile', 'compile ms mean / p50 / p90 / max'],
-        ...Object.entries(gaps).map(([gap, xs]) => {
-          const st = stats(xs);
-          return [`${gap} ms`, `${fmt(st.mean)} / ${fmt(st.p50)} / ${fmt(st.p90)} / ${fmt(st.max)}`];
-        }),
+        ...Object.entries(gaps).map(([gap, xs]) => [`${gap} ms`, statsCell(xs)]),
       ]),
       '',
     );
@@ -270,7 +259,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/compile.js --device ${device} --trials ${trials} --sharing ${mode} --strategy ${strategy} --strategy-threads ${threadsArg}`,
+    command: `node bench/compile.js --device ${device} --trials ${trials} --sharing ${mode} --strategy ${strategy} --strategy-threads ${threadsArg} --gaps ${gapsArg}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -62,6 +62,8 @@ const WITHIN = 0.03;
 const { tasks } = extractTasks(loadModel(model));
 const probe = await probeDevices(device);
 const card: DeviceInfo | undefined = probe.devices[0];
+/** Compiles configs again after each run, to compare with its compile times (INFLATION_SAMPLES). */
+const checkCompiler = card ? await hostCompiler(device, card.arch) : undefined;
 const out: string[] = [];
 const json: Record<string, unknown> = {
   model,
@@ -142,9 +144,10 @@ async function tuneOnce(label: string, plan: TuningPlan, capMs: number): Promise
       maxMs: Math.max(...compileMs),
       busy: compileMs.reduce((a, b) => a + b, 0) / (result.wallMs * plan.compileWorkers),
       // After the run, outside the timing: how much slower the loop compiled than a quiet process.
-      inflation: card
-        ? compileInflation(await hostCompiler(device, card.arch), records, tasks, card, INFLATION_SAMPLES)
-        : undefined,
+      inflation:
+        card && checkCompiler
+          ? compileInflation(checkCompiler, records, tasks, card, INFLATION_SAMPLES)
+          : undefined,
     };
     return { label, plan, result, capped: result.stopped, curve, compile };
   } finally {
