@@ -10,7 +10,7 @@ import { median } from '../util/stats.js';
 import { compareOutputs, describeMismatch } from './check.js';
 import { randomInput } from './inputs.js';
 import type { RunnerItem } from './protocol.js';
-import type { FailureKind, MeasureOptions, MeasureResult } from './types.js';
+import { type FailureKind, launchesPerGroup, type MeasureOptions, type MeasureResult } from './types.js';
 
 /** Device buffers and the reference output of one workload, kept while its configs are measured. */
 interface WorkloadState {
@@ -30,9 +30,6 @@ const STEP_SLACK_MS = 5_000;
 function referenceTimeoutMs(options: MeasureOptions): number {
   return Math.max(options.timeoutMs * 20, 10_000);
 }
-
-/** Upper bound on launches per timed group when min_repeat_ms raises `number`. */
-const MAX_NUMBER = 10_000;
 
 export interface ItemOutcome {
   result: MeasureResult;
@@ -82,13 +79,8 @@ export class SliceMeasurer {
           timeoutMs: options.timeoutMs * count,
         });
       };
-      let number = options.number;
-      if (options.warmup > 0) {
-        const warm = await group(options.warmup, false);
-        if (options.minRepeatMs > 0 && warm > 0) {
-          number = Math.min(MAX_NUMBER, Math.max(number, Math.ceil(options.minRepeatMs / warm)));
-        }
-      }
+      const warm = options.warmup > 0 ? await group(options.warmup, false) : 0;
+      const number = launchesPerGroup(options, warm);
       const timesMs: number[] = [];
       for (let r = 0; r < options.repeat; r++) timesMs.push(await group(number, options.flushL2));
       return {

@@ -56,6 +56,21 @@ export interface MeasureOptions {
   check: boolean;
 }
 
+/** The most launches in one timed group, however short the kernel (bounds min_repeat_ms). */
+const MAX_LAUNCHES_PER_GROUP = 10_000;
+
+/**
+ * Launches in each timed group: `number`, raised so that a group lasts `minRepeatMs` at
+ * `perLaunchMs` (the warm-up's time per launch) when a warm-up ran to size it, as TVM does.
+ */
+export function launchesPerGroup(options: MeasureOptions, perLaunchMs: number): number {
+  if (options.minRepeatMs <= 0 || options.warmup <= 0 || !(perLaunchMs > 0)) return options.number;
+  return Math.min(
+    MAX_LAUNCHES_PER_GROUP,
+    Math.max(options.number, Math.ceil(options.minRepeatMs / perLaunchMs)),
+  );
+}
+
 /**
  * `quick`, slicetune's default: 25 timed launches, well under a millisecond of GPU time for most
  * kernels, so a tuning loop is bound by its compiles, not its measurements.

@@ -5,20 +5,19 @@
  * run, `warmup` launches, then `repeat` groups of `number` launches (`number` raised so that a
  * group lasts `minRepeatMs`, as the measurer does from the warm-up's time).
  */
-import type { MeasuredItem, MeasureOptions, MeasureResult } from '../measure/types.js';
-
-/** Mirrors slice-measurer.ts: the most launches in one timed group. */
-const MAX_NUMBER = 10_000;
+import {
+  launchesPerGroup,
+  type MeasuredItem,
+  type MeasureOptions,
+  type MeasureResult,
+} from '../measure/types.js';
 
 /** Estimated ms the item's kernel ran on its slice (0 for failures: their time is not a measurement). */
 export function kernelMsOf(result: MeasureResult, options: MeasureOptions): number {
   if (!result.ok) return 0;
   const per = result.medianMs;
-  let number = options.number;
-  if (options.minRepeatMs > 0 && options.warmup > 0 && per > 0) {
-    number = Math.min(MAX_NUMBER, Math.max(number, Math.ceil(options.minRepeatMs / per)));
-  }
-  const timed = result.timesMs.reduce((a, t) => a + t, 0) * number;
+  // The measurer sized its groups from the warm-up's time; the median stands in for it here.
+  const timed = result.timesMs.reduce((a, t) => a + t, 0) * launchesPerGroup(options, per);
   return timed + per * (1 + options.warmup);
 }
 
