@@ -6,7 +6,9 @@
  * recorded config again: one at a time in this quiet process, then all at once on the builder's
  * worker processes. Same sources, three environments.
  * Usage: node bench/compile.js [--device cuda|sim] [--out DIR] [--trials 16] [--sharing green|baseline]
- *        [--strategy model|random] [--strategy-threads auto|on|off] [--gaps on]
+ *        [--strategy model|random] [--strategy-threads auto|on|off] [--gaps on] [--interference on]
+ * `--interference on` also compiles a sample of the configs around the GPU's work
+ * (bench/lib/compile-interference.ts).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,11 +18,14 @@ import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, KernelSource } from '../src/gpu/types.js';
 import { extractTasks, loadModel } from '../src/graph/index.js';
 import { Builder } from '../src/measure/builder.js';
+import { COMPILE_TRACE_ENV, type CompileTraceLine, readCompileTrace } from '../src/measure/compile-trace.js';
 import { RecordStore } from '../src/records/store.js';
 import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
-import { getTemplate } from '../src/templates/index.js';
+import { getTemplate, referenceKernel } from '../src/templates/index.js';
+import { hashOf } from '../src/util/hash.js';
 import { mean, quantile } from '../src/util/stats.js';
+import { compileUnderGpuWork } from './lib/compile-interference.js';
 import { hostCompiler } from './lib/host-compiler.js';
 import { planInputs } from './lib/plan.js';
 import { argValue, fmt, mdTable, runBenchmark } from './lib/report.js';
@@ -32,6 +37,7 @@ const mode = argValue('sharing', 'green');
 const strategy = argValue('strategy', 'model');
 const threadsArg = argValue('strategy-threads', 'auto');
 const gapsArg = argValue('gaps', 'off');
+const interferenceArg = argValue('interference', 'off');
 const batch = 8;
 
 const { tasks } = extractTasks(loadModel('resnet18'));
@@ -40,6 +46,9 @@ const card: DeviceInfo | undefined = probe.devices[0];
 const out: string[] = [];
 const json: Record<string, unknown> = { trials, mode, strategy, strategyThreads: threadsArg };
 const scratch = mkdtempSync(join(tmpdir(), 'bench-compile-'));
+// The tuning loop's compile workers (forked after this) trace where each compile's time went.
+const traceDir = join(scratch, 'trace');
+process.env[COMPILE_TRACE_ENV] = traceDir;
 
 interface Sample {
   taskKey: string;
@@ -76,6 +85,7 @@ async function tuneAndCollect(): Promise<Sample[]> {
       batchSize: batch,
     });
     json.tuneWallMs = performance.now() - t;
+    delete process.env[COMPILE_TRACE_ENV]; // the recompiles below are not traced
     json.plan = plan;
     const samples: Sample[] = [];
     for (const task of tasks) {
@@ -166,11 +176,45 @@ function cpuTicks(): { busy: number; idle: number; steal: number } | undefined {
   }
 }
 
+/**
+ * Kernel memory counters that move when pages change hands: faults, page migrations by
+ * compaction, pages freed (a VM with free page reporting hands freed pages back to the host,
+ * which must back them again on the next touch).
+ */
+const VMSTAT_KEYS = [
+  'pgfault',
+  'pgfree',
+  'pgmigrate_success',
+  'compact_stall',
+  'compact_migrate_scanned',
+  'compact_daemon_wake',
+  'thp_fault_alloc',
+  'thp_collapse_alloc',
+];
+function vmstat(): Record<string, number> | undefined {
+  try {
+    const all = new Map(
+      readFileSync('/proc/vmstat', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]),
+    );
+    return Object.fromEntries(VMSTAT_KEYS.map((k) => [k, Number(all.get(k) ?? Number.NaN)]));
+  } catch {
+    return undefined;
+  }
+}
+const memory: Record<string, Record<string, number>> = {};
+
 /** Runs a phase and says how the machine's CPUs spent it: busy, idle and stolen by the host. */
 async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
   const before = cpuTicks();
+  const vmBefore = vmstat();
   const result = await run();
   const after = cpuTicks();
+  const vmAfter = vmstat();
+  if (vmBefore && vmAfter) {
+    memory[name] = Object.fromEntries(VMSTAT_KEYS.map((k) => [k, (vmAfter[k] ?? 0) - (vmBefore[k] ?? 0)]));
+  }
   if (before && after) {
     const d = {
       busy: after.busy - before.busy,
@@ -191,6 +235,7 @@ async function section(): Promise<void> {
   await phase('all at once', () => parallel(samples));
   const gaps = gapsArg === 'on' ? await phase('gaps', () => afterGaps(compiler, samples)) : undefined;
   json.cpu = cpu;
+  json.vmstat = memory;
   // The model strategy's first batch of a task is random (minTrials = the batch size).
   const groups: [string, Sample[]][] = [
     ['first batch of each task', samples.filter((s) => s.order < batch)],
@@ -233,6 +278,14 @@ async function section(): Promise<void> {
     `CPU time of the machine (busy / stolen by the host): ${Object.entries(cpu)
       .map(([name, c]) => `${name} ${fmt(100 * c.busy)}% / ${fmt(100 * c.steal)}%`)
       .join(', ')}.`,
+    `Kernel memory counters per phase (/proc/vmstat deltas): ${Object.entries(memory)
+      .map(
+        ([name, m]) =>
+          `${name}: ${Object.entries(m)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      )
+      .join('; ')}.`,
     '',
   );
   if (gaps) {
@@ -247,7 +300,111 @@ async function section(): Promise<void> {
       '',
     );
   }
+  traceSection(samples);
+  if (interferenceArg === 'on') await interferenceSection(samples);
   json.samples = samples.map(({ kernel, ...s }) => ({ ...s, entry: kernel.entry }));
+}
+
+/** The same 32 configs (the later batches': slow in the loop) compiled around the GPU's work. */
+async function interferenceSection(samples: Sample[]): Promise<void> {
+  const later = samples.filter((s) => s.order >= batch);
+  const picked = (later.length >= 32 ? later : samples)
+    .filter((_, i, all) => i % Math.max(1, Math.floor(all.length / 32)) === 0)
+    .slice(0, 32);
+  const first = picked[0];
+  if (!first) return;
+  const task = tasks.find((t) => t.key === first.taskKey);
+  if (!task) return;
+  const byCondition = await phase('interference', () =>
+    compileUnderGpuWork({
+      device,
+      kernel: first.kernel,
+      reference: referenceKernel(task.workload),
+      kernels: picked.map((s) => s.kernel),
+    }),
+  );
+  json.interference = byCondition;
+  out.push(
+    `The same ${picked.length} configs compiled 8 at a time on worker processes, around the GPU's work (two rounds of each; bench/lib/compile-interference.ts):`,
+    '',
+    mdTable([
+      ['condition', 'compile ms mean / p50 / p90 / max'],
+      ...Object.entries(byCondition).map(([c, xs]) => [c, statsCell(xs)]),
+    ]),
+    '',
+  );
+}
+
+/**
+ * Where the tuning loop's compile time went, from the workers' traces: compiles as fast as the
+ * same source alone against those at least 1.5x slower. CPU time that grows with the wall time
+ * means more work (page faults: memory the host must back again); run-queue time means the
+ * guest's CPUs were taken; stolen time means the hypervisor's were; the rest, blocked.
+ */
+function traceSection(samples: Sample[]): void {
+  let lines: CompileTraceLine[];
+  try {
+    lines = readCompileTrace(traceDir);
+  } catch {
+    return; // no worker traced (the simulated compiler runs in threads of this process)
+  }
+  const aloneBySource = new Map(samples.map((s) => [hashOf(s.kernel.code), s.quietMs ?? 0]));
+  const joined = lines.filter((l) => aloneBySource.has(l.source));
+  const slow = (l: CompileTraceLine) => l.wallMs >= 1.5 * (aloneBySource.get(l.source) ?? 0);
+  const groups: [string, CompileTraceLine[]][] = [
+    ['as fast as alone (< 1.5x)', joined.filter((l) => !slow(l))],
+    ['slow (>= 1.5x alone)', joined.filter(slow)],
+  ];
+  const avg = (xs: CompileTraceLine[], f: (l: CompileTraceLine) => number | undefined) =>
+    fmt(mean(xs.map((l) => f(l) ?? 0)));
+  const rows: (string | number)[][] = [
+    [
+      'compiles in the tuning loop',
+      'n',
+      'wall ms',
+      'user + system ms',
+      'run queue ms',
+      'minor faults',
+      'major faults',
+      'voluntary / involuntary switches',
+      'machine steal ms',
+      'idle before, p50 ms',
+      'spin just before, p50 ms',
+    ],
+  ];
+  for (const [label, xs] of groups) {
+    if (xs.length === 0) continue;
+    rows.push([
+      label,
+      xs.length,
+      avg(xs, (l) => l.wallMs),
+      `${avg(xs, (l) => l.userMs)} + ${avg(xs, (l) => l.systemMs)}`,
+      avg(xs, (l) => l.runQueueMs),
+      avg(xs, (l) => l.minorFaults),
+      avg(xs, (l) => l.majorFaults),
+      `${avg(xs, (l) => l.voluntarySwitches)} / ${avg(xs, (l) => l.involuntarySwitches)}`,
+      avg(xs, (l) => l.machineStealMs),
+      fmt(
+        quantile(
+          xs.map((l) => l.idleBeforeMs ?? 0),
+          0.5,
+        ),
+      ),
+      fmt(
+        quantile(
+          xs.map((l) => l.spinMs),
+          0.5,
+        ),
+      ),
+    ]);
+  }
+  json.trace = lines;
+  out.push(
+    `Where the tuning loop's compile time went (worker traces, means; ${joined.length} of ${lines.length} traced compiles joined to a config):`,
+    '',
+    mdTable(rows),
+    '',
+  );
 }
 
 try {
@@ -259,7 +416,7 @@ try {
     out,
     json,
     card: () => card,
-    command: `node bench/compile.js --device ${device} --trials ${trials} --sharing ${mode} --strategy ${strategy} --strategy-threads ${threadsArg} --gaps ${gapsArg}`,
+    command: `node bench/compile.js --device ${device} --trials ${trials} --sharing ${mode} --strategy ${strategy} --strategy-threads ${threadsArg} --gaps ${gapsArg} --interference ${interferenceArg}`,
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });

@@ -8,6 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Compiler } from '../gpu/backend.js';
 import { CompileError } from '../gpu/errors.js';
 import { createSimCompiler } from '../gpu/sim/index.js';
+import { hashOf } from '../util/hash.js';
+import { CompileTracer } from './compile-trace.js';
 import {
   COMPILE_CONFIG_ENV,
   type CompileReply,
@@ -24,12 +26,20 @@ const compilerReady: Promise<Compiler> =
   config.backend === 'cuda'
     ? import('../gpu/cuda/nvrtc.js').then((m) => m.createNvrtcCompiler(config.arch))
     : Promise.resolve(createSimCompiler(config.arch));
+const tracer = new CompileTracer();
 
 async function compile(req: CompileRequest): Promise<CompileReply> {
   const start = performance.now();
   try {
     const compiler = await compilerReady;
-    return { id: req.id, ok: true, ...compiler.compile(req.kernel) };
+    return {
+      id: req.id,
+      ok: true,
+      ...tracer.trace(
+        () => hashOf(req.kernel.code),
+        () => compiler.compile(req.kernel),
+      ),
+    };
   } catch (e) {
     const log = e instanceof CompileError ? e.log : '';
     const message = e instanceof Error ? e.message : String(e);

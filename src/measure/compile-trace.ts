@@ -1,0 +1,166 @@
+/**
+ * A per-compile trace of where a compile worker's wall time went, for diagnosing compiles that
+ * run 5-10x slower inside a tuning loop than the same source compiled alone (bench/compile on
+ * the lent H100 VM, 2026-11-27). Off unless SLICETUNE_COMPILE_TRACE names a directory; each
+ * worker then appends one JSON line per compile to `compile-<pid>.jsonl` there.
+ *
+ * The split: CPU time this process used (user, system), time it waited runnable for a CPU of
+ * the guest (/proc/self/schedstat), page faults and context switches, and the whole machine's
+ * stolen time (/proc/stat: the hypervisor ran someone else). Wall time none of these explain is
+ * time the worker was blocked.
+ */
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const COMPILE_TRACE_ENV = 'SLICETUNE_COMPILE_TRACE';
+
+export interface CompileTraceLine {
+  /** hashOf(kernel.code): joins a line to the config compiled. */
+  source: string;
+  pid: number;
+  /** Epoch ms when the compile began. */
+  startedAt: number;
+  /** Idle time of this worker since its previous compile ended (undefined for its first). */
+  idleBeforeMs?: number;
+  wallMs: number;
+  userMs: number;
+  systemMs: number;
+  /** Runnable but waiting for a guest CPU; undefined off Linux. */
+  runQueueMs?: number;
+  minorFaults: number;
+  majorFaults: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+  /** The machine's stolen CPU time over the compile, all CPUs summed; undefined off Linux. */
+  machineStealMs?: number;
+  /** A fixed piece of integer arithmetic timed just before the compile: is the CPU itself slow? */
+  spinMs: number;
+  /** The CPU the worker was on when the compile began and ended; undefined off Linux. */
+  cpuBefore?: number;
+  cpuAfter?: number;
+}
+
+interface Snapshot {
+  wall: number;
+  epoch: number;
+  usage: NodeJS.ResourceUsage;
+  runQueueNs?: number;
+  stealTicks?: number;
+}
+
+const USER_HZ_MS = 10; // /proc/stat counts USER_HZ (100 on Linux) ticks
+
+function readRunQueueNs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
+    return Number(fields[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function readStealTicks(): number | undefined {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const steal = Number(first.trim().split(/\s+/)[8]);
+    return Number.isFinite(steal) ? steal : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU this process last ran on (/proc/self/stat field 39). */
+function currentCpu(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = Number(fields[36]);
+    return Number.isFinite(cpu) ? cpu : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Milliseconds a fixed 2-million-step integer loop takes: about 2 ms on a full-speed core. */
+function timeSpin(): number {
+  const t = performance.now();
+  let x = 1;
+  for (let i = 0; i < 2_000_000; i++) x = (x * 1103515245 + 12345) | 0;
+  if (x === 42) console.log(''); // keep the loop from being optimized away
+  return performance.now() - t;
+}
+
+function snapshot(): Snapshot {
+  return {
+    wall: performance.now(),
+    epoch: Date.now(),
+    usage: process.resourceUsage(),
+    runQueueNs: readRunQueueNs(),
+    stealTicks: readStealTicks(),
+  };
+}
+
+function delta(a: number | undefined, b: number | undefined, scale: number): number | undefined {
+  return a === undefined || b === undefined ? undefined : (b - a) * scale;
+}
+
+/** Traces compiles when the variable is set; otherwise every call is a no-op. */
+export class CompileTracer {
+  private readonly file: string | undefined;
+  private lastEnd: number | undefined;
+
+  constructor(dir = process.env[COMPILE_TRACE_ENV]) {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, `compile-${process.pid}.jsonl`);
+  }
+
+  /** Runs `compile`, tracing it; a trace that cannot be written never fails the compile. */
+  trace<T>(sourceOf: () => string, compile: () => T): T {
+    if (!this.file) return compile();
+    const spinMs = timeSpin();
+    const cpuBefore = currentCpu();
+    const before = snapshot();
+    try {
+      return compile();
+    } finally {
+      const after = snapshot();
+      const line: CompileTraceLine = {
+        source: sourceOf(),
+        pid: process.pid,
+        startedAt: before.epoch,
+        ...(this.lastEnd === undefined ? {} : { idleBeforeMs: before.wall - this.lastEnd }),
+        wallMs: after.wall - before.wall,
+        userMs: (after.usage.userCPUTime - before.usage.userCPUTime) / 1000,
+        systemMs: (after.usage.systemCPUTime - before.usage.systemCPUTime) / 1000,
+        runQueueMs: delta(before.runQueueNs, after.runQueueNs, 1e-6),
+        minorFaults: after.usage.minorPageFault - before.usage.minorPageFault,
+        majorFaults: after.usage.majorPageFault - before.usage.majorPageFault,
+        voluntarySwitches: after.usage.voluntaryContextSwitches - before.usage.voluntaryContextSwitches,
+        involuntarySwitches: after.usage.involuntaryContextSwitches - before.usage.involuntaryContextSwitches,
+        machineStealMs: delta(before.stealTicks, after.stealTicks, USER_HZ_MS),
+        spinMs,
+        cpuBefore,
+        cpuAfter: currentCpu(),
+      };
+      this.lastEnd = after.wall;
+      try {
+        appendFileSync(this.file, `${JSON.stringify(line)}\n`);
+      } catch {
+        // a diagnostic: losing a line must not cost the compile
+      }
+    }
+  }
+}
+
+/** Every line the workers wrote under `dir`. */
+export function readCompileTrace(dir: string): CompileTraceLine[] {
+  return readdirSync(dir)
+    .filter((f) => /^compile-\d+\.jsonl$/.test(f))
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as CompileTraceLine),
+    );
+}
