@@ -35,12 +35,21 @@ export interface CompileTraceLine {
   machineStealMs?: number;
   /** A fixed piece of integer arithmetic timed just before the compile: is the CPU itself slow? */
   spinMs: number;
+  /**
+   * CPU time of the compiling (main) thread and of all the process's other threads together
+   * (/proc/self/task, 10-ms ticks): does NVRTC itself burn the time, or a helper thread?
+   */
+  mainThreadCpuMs?: number;
+  otherThreadsCpuMs?: number;
+  /** Threads of the process when the compile ended. */
+  threads?: number;
   /** The CPU the worker was on when the compile began and ended; undefined off Linux. */
   cpuBefore?: number;
   cpuAfter?: number;
 }
 
 interface Snapshot {
+  threadTicks?: Map<string, number>;
   wall: number;
   epoch: number;
   usage: NodeJS.ResourceUsage;
@@ -90,8 +99,37 @@ function timeSpin(): number {
   return performance.now() - t;
 }
 
+/** utime + stime ticks of each thread of this process, by thread id. */
+function readThreadTicks(): Map<string, number> | undefined {
+  try {
+    const ticks = new Map<string, number>();
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+    }
+    return ticks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Main-thread and other-thread CPU ms between two per-thread snapshots. */
+function threadSplit(a: Map<string, number> | undefined, b: Map<string, number> | undefined) {
+  if (!a || !b) return {};
+  let main = 0;
+  let others = 0;
+  for (const [tid, after] of b) {
+    const d = (after - (a.get(tid) ?? 0)) * USER_HZ_MS;
+    if (tid === String(process.pid)) main += d;
+    else others += d;
+  }
+  return { mainThreadCpuMs: main, otherThreadsCpuMs: others, threads: b.size };
+}
+
 function snapshot(): Snapshot {
   return {
+    threadTicks: readThreadTicks(),
     wall: performance.now(),
     epoch: Date.now(),
     usage: process.resourceUsage(),
@@ -140,6 +178,7 @@ export class CompileTracer {
         involuntarySwitches: after.usage.involuntaryContextSwitches - before.usage.involuntaryContextSwitches,
         machineStealMs: delta(before.stealTicks, after.stealTicks, USER_HZ_MS),
         spinMs,
+        ...threadSplit(before.threadTicks, after.threadTicks),
         cpuBefore,
         cpuAfter: currentCpu(),
       };
