@@ -154,6 +154,20 @@ async function parallel(samples: Sample[]): Promise<void> {
   }
 }
 
+/** A table with a row per non-empty group: its label, its size, then `cells` of its members. */
+function groupTable<T>(
+  header: string[],
+  groups: [string, T[]][],
+  cells: (xs: T[]) => (string | number)[],
+): string {
+  const rows = groups
+    .filter(([, xs]) => xs.length > 0)
+    .map(([label, xs]) => [label, xs.length, ...cells(xs)]);
+  return mdTable([header, ...rows]);
+}
+
+const median = (xs: number[]) => fmt(quantile(xs, 0.5));
+
 /** `mean / p50 / p90 / max` of compile times, for a table cell. */
 function statsCell(xs: number[]): string {
   return `${fmt(mean(xs))} / ${fmt(quantile(xs, 0.5))} / ${fmt(quantile(xs, 0.9))} / ${fmt(Math.max(...xs))}`;
@@ -242,7 +256,7 @@ async function section(): Promise<void> {
     ['later batches', samples.filter((s) => s.order >= batch)],
     ['all', samples],
   ];
-  const rows: (string | number)[][] = [
+  const table = groupTable(
     [
       'configs',
       'n',
@@ -251,28 +265,19 @@ async function section(): Promise<void> {
       `all at once on ${json.parallelWorkers} workers`,
       'tuning / alone (median per config)',
     ],
-  ];
-  for (const [label, group] of groups) {
-    if (group.length === 0) continue;
-    rows.push([
-      label,
-      group.length,
+    groups,
+    (group) => [
       statsCell(group.map((s) => s.tuningMs)),
       statsCell(group.map((s) => s.quietMs ?? 0)),
       statsCell(group.map((s) => s.parallelMs ?? 0)),
-      fmt(
-        quantile(
-          group.map((s) => s.tuningMs / Math.max(1e-3, s.quietMs ?? 0)),
-          0.5,
-        ),
-      ),
-    ]);
-  }
+      median(group.map((s) => s.tuningMs / Math.max(1e-3, s.quietMs ?? 0))),
+    ],
+  );
   const same = samples.filter((s) => s.quietHash === s.tuningHash).length;
   out.push(
     `## ResNet-18, ${trials} trials per task, strategy ${strategy} (threads ${threadsArg}), ${mode === 'baseline' ? 'the baseline loop' : 'green 25% shared'} (tuned in ${fmt((json.tuneWallMs as number) / 1000)} s), every successful config compiled again`,
     '',
-    mdTable(rows),
+    table,
     '',
     `The recompiles gave the binary built during tuning for ${same} of ${samples.length} configs.`,
     `CPU time of the machine (busy / stolen by the host): ${Object.entries(cpu)
@@ -338,8 +343,9 @@ async function interferenceSection(samples: Sample[]): Promise<void> {
 /**
  * Where the tuning loop's compile time went, from the workers' traces: compiles as fast as the
  * same source alone against those at least 1.5x slower. CPU time that grows with the wall time
- * means more work (page faults: memory the host must back again); run-queue time means the
- * guest's CPUs were taken; stolen time means the hypervisor's were; the rest, blocked.
+ * means more work (on the compiling thread or a helper), with the spin telling whether the CPU
+ * itself ran slow; run-queue time means the guest's CPUs were taken; stolen time means the
+ * hypervisor's were; the rest, blocked.
  */
 function traceSection(samples: Sample[]): void {
   let lines: CompileTraceLine[];
@@ -357,7 +363,7 @@ function traceSection(samples: Sample[]): void {
   ];
   const avg = (xs: CompileTraceLine[], f: (l: CompileTraceLine) => number | undefined) =>
     fmt(mean(xs.map((l) => f(l) ?? 0)));
-  const rows: (string | number)[][] = [
+  const table = groupTable(
     [
       'compiles in the tuning loop',
       'n',
@@ -371,12 +377,8 @@ function traceSection(samples: Sample[]): void {
       'idle before, p50 ms',
       'spin just before, p50 ms',
     ],
-  ];
-  for (const [label, xs] of groups) {
-    if (xs.length === 0) continue;
-    rows.push([
-      label,
-      xs.length,
+    groups,
+    (xs) => [
       avg(xs, (l) => l.wallMs),
       `${avg(xs, (l) => l.userMs)} + ${avg(xs, (l) => l.systemMs)} (main thread ${avg(xs, (l) => l.mainThreadCpuMs)}, ${avg(xs, (l) => l.threads)} threads)`,
       avg(xs, (l) => l.runQueueMs),
@@ -384,25 +386,15 @@ function traceSection(samples: Sample[]): void {
       avg(xs, (l) => l.majorFaults),
       `${avg(xs, (l) => l.voluntarySwitches)} / ${avg(xs, (l) => l.involuntarySwitches)}`,
       avg(xs, (l) => l.machineStealMs),
-      fmt(
-        quantile(
-          xs.map((l) => l.idleBeforeMs ?? 0),
-          0.5,
-        ),
-      ),
-      fmt(
-        quantile(
-          xs.map((l) => l.spinMs),
-          0.5,
-        ),
-      ),
-    ]);
-  }
+      median(xs.map((l) => l.idleBeforeMs ?? 0)),
+      median(xs.map((l) => l.spinMs)),
+    ],
+  );
   json.trace = lines;
   out.push(
     `Where the tuning loop's compile time went (worker traces, means; ${joined.length} of ${lines.length} traced compiles joined to a config):`,
     '',
-    mdTable(rows),
+    table,
     '',
   );
 }
