@@ -376,6 +376,7 @@ function traceSection(samples: Sample[]): void {
       'machine steal ms',
       'idle before, p50 ms',
       'spin just before, p50 ms',
+      'memory walk just before, p50 ns a step',
     ],
     groups,
     (xs) => [
@@ -388,6 +389,7 @@ function traceSection(samples: Sample[]): void {
       avg(xs, (l) => l.machineStealMs),
       median(xs.map((l) => l.idleBeforeMs ?? 0)),
       median(xs.map((l) => l.spinMs)),
+      median(xs.map((l) => l.chaseNsPerStep)),
     ],
   );
   json.trace = lines;

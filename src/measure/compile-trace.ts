@@ -36,6 +36,11 @@ export interface CompileTraceLine {
   /** A fixed piece of integer arithmetic timed just before the compile: is the CPU itself slow? */
   spinMs: number;
   /**
+   * Nanoseconds per step of a random walk over 64 MiB timed just before the compile: a step is
+   * a cache and TLB miss, so this is the memory's latency as the worker sees it.
+   */
+  chaseNsPerStep: number;
+  /**
    * CPU time of the compiling (main) thread and of all the process's other threads together
    * (/proc/self/task, 10-ms ticks): does NVRTC itself burn the time, or a helper thread?
    */
@@ -127,6 +132,35 @@ function threadSplit(a: Map<string, number> | undefined, b: Map<string, number> 
   return { mainThreadCpuMs: main, otherThreadsCpuMs: others, threads: b.size };
 }
 
+const CHASE_BYTES = 64 * 2 ** 20;
+const CHASE_STEPS = 100_000;
+let chaseRing: Int32Array | undefined;
+
+/** One random cycle through the array (Sattolo's shuffle), so every step lands somewhere new. */
+function makeRing(): Int32Array {
+  const n = CHASE_BYTES / 4;
+  const ring = new Int32Array(n);
+  for (let i = 0; i < n; i++) ring[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * i);
+    const t = ring[i] as number;
+    ring[i] = ring[j] as number;
+    ring[j] = t;
+  }
+  return ring;
+}
+
+function timeChase(): number {
+  chaseRing ??= makeRing();
+  const ring = chaseRing;
+  const t = performance.now();
+  let at = 0;
+  for (let i = 0; i < CHASE_STEPS; i++) at = ring[at] as number;
+  const ns = ((performance.now() - t) * 1e6) / CHASE_STEPS;
+  if (at === -1) console.log(''); // keep the walk from being optimized away
+  return ns;
+}
+
 function snapshot(): Snapshot {
   return {
     threadTicks: readThreadTicks(),
@@ -157,6 +191,7 @@ export class CompileTracer {
   trace<T>(sourceOf: () => string, compile: () => T): T {
     if (!this.file) return compile();
     const spinMs = timeSpin();
+    const chaseNsPerStep = timeChase();
     const cpuBefore = currentCpu();
     const before = snapshot();
     try {
@@ -178,6 +213,7 @@ export class CompileTracer {
         involuntarySwitches: after.usage.involuntaryContextSwitches - before.usage.involuntaryContextSwitches,
         machineStealMs: delta(before.stealTicks, after.stealTicks, USER_HZ_MS),
         spinMs,
+        chaseNsPerStep,
         ...threadSplit(before.threadTicks, after.threadTicks),
         cpuBefore,
         cpuAfter: currentCpu(),

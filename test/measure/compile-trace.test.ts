@@ -58,6 +58,7 @@ describe('compile trace', () => {
       expect(l.pid).toBe(process.pid);
       expect(l.wallMs).toBeGreaterThanOrEqual(0);
       expect(l.spinMs).toBeGreaterThan(0);
+      expect(l.chaseNsPerStep).toBeGreaterThan(0);
       expect(l.userMs + l.systemMs).toBeGreaterThanOrEqual(0);
     }
   });
