@@ -5,6 +5,7 @@
  * batch by batch, each task's best re-timed alone before it is final. `plan.mode === 'baseline'`
  * is the classic loop to compare against. Resumes from the store; stops cleanly on `signal`.
  */
+import type { BuilderStats } from '../measure/builder.js';
 import { MeasureSession } from '../measure/session.js';
 import { DEFAULT_MEASURE_OPTIONS } from '../measure/types.js';
 import { RetimeStore } from '../records/retimes.js';
@@ -40,6 +41,8 @@ export async function tuneModel(o: TuneModelOptions): Promise<ModelTuningResult>
       percent: plan.percent,
       compileWorkers: plan.compileWorkers,
       backendOptions: o.backendOptions,
+      // slicetune's clients compile stragglers again; the baseline waits for them, as AutoTVM does.
+      hedgeCompiles: plan.mode === 'shared',
     }));
   try {
     checkSession(session, o);
@@ -71,6 +74,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
   const meter = new OccupancyMeter(session.pool.servers.length, measureOptions, wallPerKernelMs);
   const emit = (e: Parameters<NonNullable<TuneModelOptions['onEvent']>>[0]) => o.onEvent?.(e);
   const startedAt = Date.now();
+  const compilesBefore = session.builder.stats();
   let runs: TaskRun[] = [];
   const ctx: RunContext = {
     runId: o.runId,
@@ -147,7 +151,7 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
     );
     if (failure !== undefined) throw failure;
     await session.pool.settled();
-    const result = resultOf(o, ctx, runs, Date.now() - startedAt);
+    const result = resultOf(o, ctx, runs, Date.now() - startedAt, compilesBefore);
     store.finishRun(o.runId, result.stopped ? 'stopped' : 'finished');
     emit({ type: 'done', result });
     return result;
@@ -162,6 +166,17 @@ async function runOn(session: MeasureSession, o: TuneModelOptions): Promise<Mode
   }
 }
 
+/** This run's share of a builder's counters (a service's session outlives its runs). */
+function statsSince(before: BuilderStats, after: BuilderStats): BuilderStats {
+  return {
+    compiled: after.compiled - before.compiled,
+    cacheHits: after.cacheHits - before.cacheHits,
+    timedOut: after.timedOut - before.timedOut,
+    hedged: after.hedged - before.hedged,
+    hedgeWins: after.hedgeWins - before.hedgeWins,
+  };
+}
+
 /** Σ weight × best latency: Infinity while a task has no success. */
 function estimate(runs: readonly TaskRun[]): number {
   if (runs.length === 0) return Number.POSITIVE_INFINITY;
@@ -173,6 +188,7 @@ function resultOf(
   ctx: RunContext,
   runs: readonly TaskRun[],
   wallMs: number,
+  compilesBefore: BuilderStats,
 ): ModelTuningResult {
   const { session, meter, tracker } = ctx;
   const health = tracker.state().servers;
@@ -222,6 +238,7 @@ function resultOf(
     })),
     ...(disturbance ? { disturbance } : {}),
     stats: { ...session.pool.stats },
+    compiles: statsSince(compilesBefore, session.builder.stats()),
     stopped: runs.some((r) => !r.done),
   };
 }

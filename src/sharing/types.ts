@@ -6,6 +6,7 @@
 import type { BackendOptions } from '../gpu/backend.js';
 import type { DeviceChoice } from '../gpu/device.js';
 import type { Slice, SliceMechanism } from '../gpu/types.js';
+import type { BuilderStats } from '../measure/builder.js';
 import type { PoolStats } from '../measure/pool.js';
 import type { MeasureSession } from '../measure/session.js';
 import type { FailureKind, MeasureOptions } from '../measure/types.js';
@@ -186,6 +187,8 @@ export interface ModelTuningResult {
   servers: ServerSummary[];
   disturbance?: DisturbanceReport;
   stats: PoolStats;
+  /** This run's compiles: built, cache hits, build timeouts, stragglers compiled again (hedged). */
+  compiles: BuilderStats;
   /** The signal stopped the run before every task reached its budget. */
   stopped: boolean;
 }

@@ -104,6 +104,10 @@ describe('tuneModel on the simulated GPU', () => {
     expect(store.listRuns()).toMatchObject([
       { runId: 'shared-1', status: 'finished', records: tasks.length * TRIALS },
     ]);
+    // This run's compiles: one per distinct source (kernels and each task's reference), none
+    // past the build timeout; the simulated compiler is instant, so no straggler to hedge.
+    expect(result.compiles.compiled).toBeGreaterThanOrEqual(tasks.length * TRIALS);
+    expect(result.compiles).toMatchObject({ timedOut: 0, hedged: 0, hedgeWins: 0 });
   });
 
   it('baseline: one client on one server, tasks one after another, nothing re-timed', async () => {
@@ -134,6 +138,7 @@ describe('tuneModel on the simulated GPU', () => {
     expect(runs).toHaveLength(tasks.length);
     expect(new Set(runs).size).toBe(tasks.length);
     expect(store.count()).toBe(tasks.length * TRIALS);
+    expect(result.compiles.compiled).toBeGreaterThanOrEqual(tasks.length * TRIALS);
   });
 
   it('stops on its signal with whole batches recorded, and a resumed run measures only what is missing', async () => {

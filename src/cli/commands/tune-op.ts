@@ -90,6 +90,7 @@ export function register(program: Command): void {
         mechanism,
         slices: opts.servers,
         percent: opts.share,
+        hedgeCompiles: true,
       });
       const runId = randomUUID();
       store.startRun(runId, { command: 'tune-op', op, shape: shapeParts.join(','), ...opts });
