@@ -204,7 +204,7 @@ async function section(share: number): Promise<void> {
       'final est. ms',
       'd) disturbance median / p90',
       'compile ms mean / p90 / max',
-      'stragglers compiled again (won) / build timeouts',
+      'build timeouts',
       'compile pool busy',
       'compile in run / alone (median, p90)',
       'restarts',
@@ -226,7 +226,7 @@ async function section(share: number): Promise<void> {
       fmt(r.result.estimatedModelMs, 4),
       d ? `${fmt(d.median)} / ${fmt(d.p90)} (n=${d.samples})` : '- (alone)',
       `${fmt(r.compile.meanMs)} / ${fmt(r.compile.p90Ms)} / ${fmt(r.compile.maxMs)}`,
-      `${r.result.compiles.hedged} (${r.result.compiles.hedgeWins}) / ${r.result.compiles.timedOut}`,
+      r.result.compiles.timedOut,
       `${fmt(100 * r.compile.busy)}% of ${r.plan.compileWorkers}`,
       r.compile.inflation
         ? `${fmt(r.compile.inflation.median)}, ${fmt(r.compile.inflation.p90)} (n=${r.compile.inflation.samples})`

@@ -105,12 +105,9 @@ export interface KernelModel {
    * `wrong` writes a wrong answer, `nowrite` leaves the output unwritten, `block` blocks the
    * process's thread for good (as a driver call stuck behind a hung kernel does),
    * `compile-hang` never finishes compiling (as NVRTC can take many seconds on an over-unrolled
-   * kernel): the builder's timeout must end it. `compile-straggler` never finishes the first
-   * time its source is compiled on this machine and compiles normally after that (a marker file
-   * in the OS temp dir, simStragglerMarker): a straggler that compiling again does not repeat,
-   * as on the lent H100 machine (docs/RESULTS.md 3.4).
+   * kernel): the builder's timeout must end it.
    */
-  simBehavior?: 'fault' | 'hang' | 'wrong' | 'nowrite' | 'block' | 'compile-hang' | 'compile-straggler';
+  simBehavior?: 'fault' | 'hang' | 'wrong' | 'nowrite' | 'block' | 'compile-hang';
 }
 
 /** A kernel ready to compile and launch: written by a template, consumed by measure/runtime. */

@@ -6,15 +6,13 @@
  * configs that generate the same code, cost one compile. A compile that runs past the build
  * timeout (AutoTVM's LocalBuilder has one too) is a compile failure: its worker is killed and
  * replaced, and the batch goes on without it.
- * With `hedge`, a straggler is compiled a second time on another worker, and the first answer
- * wins (a hedged request, as MapReduce's backup tasks): on the lent H100 machine, compiles in a
- * tuning loop took 5-15x the CPU time of the same source compiled again, with single ones of
- * 3-10 s that took 20-70 ms alone (bench/compile, docs/RESULTS.md 3.4).
+ * Stragglers are not compiled a second time on another worker (a hedged request): on the lent
+ * H100 machine, none of 64 such second compiles answered before the first (bench/sharing runs
+ * 19-20, docs/RESULTS.md 3.4): when one compile there is slow, its twin started later is too.
  */
 import { availableParallelism } from 'node:os';
 import type { BackendKind, KernelBinary, KernelSource } from '../gpu/types.js';
 import { hashOf } from '../util/hash.js';
-import { quantile } from '../util/stats.js';
 import { type CompileChannel, type CompileWorkerKind, openCompileChannel } from './compile-channel.js';
 import type { CompileReply, CompileRequest } from './protocol.js';
 
@@ -24,19 +22,6 @@ import type { CompileReply, CompileRequest } from './protocol.js';
  * compile held up a whole batch, and in the baseline the whole run, for that long.
  */
 export const DEFAULT_COMPILE_TIMEOUT_MS = 10_000;
-
-/**
- * When a compile counts as a straggler: still running after max(minMs, factor x the p90 of the
- * last compiles). minMs keeps a fresh worker's first compile (it loads NVRTC) from counting.
- */
-export interface HedgePolicy {
-  minMs: number;
-  factor: number;
-}
-export const DEFAULT_HEDGE: HedgePolicy = { minMs: 1000, factor: 3 };
-/** Compile times the p90 is taken over, and how many it needs before it counts. */
-const RECENT_COMPILES = 64;
-const RECENT_MIN = 8;
 
 export type BuildOutcome =
   | { ok: true; binary: KernelBinary }
@@ -53,60 +38,40 @@ export interface BuilderOptions {
   workerKind?: CompileWorkerKind;
   /** A compile still running after this many ms fails and its worker is replaced. */
   timeoutMs?: number;
-  /** Compile stragglers again on another worker (off by default: AutoTVM's builder does not). */
-  hedge?: HedgePolicy;
 }
 
+/** A builder's counters: a run reports its own share of them (tune-model.ts). */
 export interface BuilderStats {
   compiled: number;
   cacheHits: number;
   timedOut: number;
-  hedged: number;
-  hedgeWins: number;
-}
-
-/** A compile asked for: held by one worker, or by two once it is hedged. */
-interface Pending {
-  req: CompileRequest;
-  resolve: (r: CompileReply) => void;
-  holders: Slot[];
-  /** Fires the build timeout, counted from the first start. */
-  timer?: NodeJS.Timeout;
-  /** Fires when the compile becomes a straggler. */
-  hedgeTimer?: NodeJS.Timeout;
-  done: boolean;
 }
 
 interface Slot {
   channel: CompileChannel;
-  /** The compile the worker holds, if any. */
-  holding: Pending | undefined;
+  /** Request the worker holds, if any. */
+  holding: number | undefined;
+  /** Fires the build timeout of the compile held. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class Builder {
   readonly workers: number;
-  private slots: Slot[] = [];
+  private readonly slots: Slot[] = [];
   private readonly waiting: { req: CompileRequest; resolve: (r: CompileReply) => void }[] = [];
-  /** Stragglers waiting for an idle worker to compile them again; they go before new work. */
-  private readonly overdue: Pending[] = [];
+  private readonly inFlight = new Map<number, (r: CompileReply) => void>();
   private readonly cache = new Map<string, Promise<BuildOutcome>>();
   private readonly cacheEntries: number;
-  /** Recent compile times (ms), for the straggler threshold. */
-  private readonly recent: number[] = [];
   private nextId = 0;
   private closing = false;
   compiled = 0;
   cacheHits = 0;
   /** Compiles ended by the build timeout. */
   timedOut = 0;
-  /** Stragglers compiled a second time, and how many of those second compiles answered first. */
-  hedged = 0;
-  hedgeWins = 0;
 
-  /** The counters, for a run's report (take two and subtract for one run of a shared builder). */
   stats(): BuilderStats {
-    const { compiled, cacheHits, timedOut, hedged, hedgeWins } = this;
-    return { compiled, cacheHits, timedOut, hedged, hedgeWins };
+    const { compiled, cacheHits, timedOut } = this;
+    return { compiled, cacheHits, timedOut };
   }
 
   constructor(readonly options: BuilderOptions) {
@@ -118,7 +83,7 @@ export class Builder {
   private spawn(): Slot {
     const { backend, arch } = this.options;
     const kind = this.options.workerKind ?? (backend === 'cuda' ? 'process' : 'thread');
-    const slot = { holding: undefined } as Slot;
+    const slot = { holding: undefined, timer: undefined } as Slot;
     // Idle workers do not keep the host alive; a worker holding a compile does (hold()).
     slot.channel = openCompileChannel(
       kind,
@@ -161,12 +126,10 @@ export class Builder {
   async close(): Promise<void> {
     this.closing = true;
     for (const w of this.waiting.splice(0)) w.resolve(failedReply(w.req.id, 'builder closed'));
-    this.overdue.length = 0;
     await Promise.all(
       this.slots.map(async (s) => {
-        const p = s.holding;
-        if (p === undefined) return s.channel.close();
-        if (!p.done) this.settle(p, failedReply(p.req.id, 'builder closed'));
+        if (s.holding === undefined) return s.channel.close();
+        this.release(s, failedReply(s.holding, 'builder closed'));
         s.channel.kill();
       }),
     );
@@ -182,112 +145,55 @@ export class Builder {
   private pump(): void {
     for (const slot of this.slots) {
       if (slot.holding !== undefined) continue;
-      const next = this.nextWork();
+      const next = this.waiting.shift();
       if (!next) return;
-      this.start(slot, next);
-    }
-  }
-
-  /** A straggler's second compile first (one compile, a batch waiting on it), then new work. */
-  private nextWork(): Pending | undefined {
-    for (let p = this.overdue.shift(); p; p = this.overdue.shift()) {
-      if (!p.done && p.holders.length === 1) {
-        this.hedged++;
-        return p;
-      }
-    }
-    const w = this.waiting.shift();
-    return w && { req: w.req, resolve: w.resolve, holders: [], done: false };
-  }
-
-  private start(slot: Slot, p: Pending): void {
-    slot.holding = p;
-    slot.channel.hold(true);
-    p.holders.push(slot);
-    if (p.holders.length === 1) {
+      slot.holding = next.req.id;
+      slot.channel.hold(true);
+      this.inFlight.set(next.req.id, next.resolve);
       const timeoutMs = this.options.timeoutMs ?? DEFAULT_COMPILE_TIMEOUT_MS;
-      p.timer = setTimeout(() => this.onTimeout(p, timeoutMs), timeoutMs);
-      const hedgeAfterMs = this.hedgeAfterMs();
-      if (hedgeAfterMs < timeoutMs) {
-        p.hedgeTimer = setTimeout(() => {
-          if (p.done) return;
-          this.overdue.push(p);
-          this.pump();
-        }, hedgeAfterMs);
-      }
+      slot.timer = setTimeout(() => this.onTimeout(slot, timeoutMs), timeoutMs);
+      slot.channel.send(next.req);
     }
-    slot.channel.send(p.req);
-  }
-
-  /** How long a compile may run before it is a straggler; Infinity without a hedge policy. */
-  private hedgeAfterMs(): number {
-    const policy = this.options.hedge;
-    if (!policy) return Number.POSITIVE_INFINITY;
-    const p90 = this.recent.length >= RECENT_MIN ? quantile(this.recent, 0.9) : 0;
-    return Math.max(policy.minMs, policy.factor * p90);
   }
 
   private onReply(slot: Slot, reply: CompileReply): void {
-    if (!this.slots.includes(slot)) return; // a worker already replaced (the loser of a hedge)
-    const p = slot.holding;
-    slot.holding = undefined;
+    this.release(slot, reply);
     slot.channel.hold(false);
-    if (p && !p.done) {
-      if (slot !== p.holders[0]) this.hedgeWins++;
-      if (reply.ok) {
-        this.recent.push(reply.compileMs);
-        if (this.recent.length > RECENT_COMPILES) this.recent.shift();
-      }
-      this.settle(p, reply);
-    }
     this.pump();
   }
 
-  /** Answers a compile once; workers still compiling it are replaced (their answer is not needed). */
-  private settle(p: Pending, reply: CompileReply): void {
-    p.done = true;
-    clearTimeout(p.timer);
-    clearTimeout(p.hedgeTimer);
-    p.resolve(reply);
-    for (const slot of p.holders) if (slot.holding === p) this.replaceWorker(slot);
-  }
-
-  /** Kills a slot's worker and puts a fresh one in its place (none while closing). */
-  private replaceWorker(slot: Slot): void {
+  /** Answers the compile a slot holds (with its worker's reply or a failure); the slot is then free. */
+  private release(slot: Slot, reply: CompileReply): void {
+    clearTimeout(slot.timer);
     slot.holding = undefined;
-    slot.channel.kill();
-    if (this.closing) return;
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = this.spawn();
+    this.inFlight.get(reply.id)?.(reply);
+    this.inFlight.delete(reply.id);
   }
 
   /** A compile worker that crashes (NVRTC errors are caught, so it should not) fails what it held. */
   private onWorkerError(slot: Slot, e: Error): void {
-    // A worker killed for its timeout, or as a hedge's loser, was replaced already: no news.
+    // A worker killed for its timeout was replaced already; its exit is no news.
     if (this.closing || !this.slots.includes(slot)) return;
-    const p = slot.holding;
-    this.replaceWorker(slot);
-    if (p && !p.done) {
-      p.holders = p.holders.filter((h) => h !== slot);
-      // A second compile of the same source may still answer; otherwise this one has failed.
-      if (p.holders.length === 0)
-        this.settle(p, failedReply(p.req.id, `compile worker crashed: ${e.message}`));
-    }
-    this.pump();
+    this.replace(slot, `compile worker crashed: ${e.message}`, 0);
   }
 
-  private onTimeout(p: Pending, timeoutMs: number): void {
-    if (this.closing || p.done) return;
+  private onTimeout(slot: Slot, timeoutMs: number): void {
+    if (this.closing || slot.holding === undefined) return;
     this.timedOut++;
     const s = timeoutMs / 1000;
-    this.settle(
-      p,
-      failedReply(
-        p.req.id,
-        `compile did not finish within ${s} s (build timeout); its worker was restarted`,
-        timeoutMs,
-      ),
+    this.replace(
+      slot,
+      `compile did not finish within ${s} s (build timeout); its worker was restarted`,
+      timeoutMs,
     );
+    slot.channel.kill();
+  }
+
+  /** Fails the compile a slot held and puts a fresh worker in its place. */
+  private replace(slot: Slot, message: string, compileMs: number): void {
+    if (slot.holding !== undefined) this.release(slot, failedReply(slot.holding, message, compileMs));
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots[i] = this.spawn();
     this.pump();
   }
 }

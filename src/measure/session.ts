@@ -10,7 +10,7 @@ import { type DeviceChoice, probeDevices, resolveBackend } from '../gpu/device.j
 import { type MpsDaemon, type MpsDirs, mpsEnv, startMpsDaemon, stopMpsDaemon } from '../gpu/mps.js';
 import type { BackendKind, DeviceInfo, KernelBinary, Slice, SliceMechanism } from '../gpu/types.js';
 import { SlicetuneError } from '../util/errors.js';
-import { Builder, DEFAULT_HEDGE } from './builder.js';
+import { Builder } from './builder.js';
 import { DEFAULT_F32_TOLERANCE } from './check.js';
 import { SlicePool } from './pool.js';
 import type { RunnerItem } from './protocol.js';
@@ -26,8 +26,6 @@ export interface SessionConfig {
   backendOptions?: BackendOptions;
   /** MPS pipe/log directories slicetune uses when it starts the daemon itself. */
   mpsDirs?: MpsDirs;
-  /** Compile stragglers a second time on an idle worker (builder.ts DEFAULT_HEDGE). */
-  hedgeCompiles?: boolean;
 }
 
 /** A compiled input, or the compile failure that ends it. */
@@ -64,12 +62,7 @@ export class MeasureSession {
         backendOptions: config.backendOptions,
         env,
       });
-      const builder = new Builder({
-        backend: kind,
-        arch: pool.device.arch,
-        workers: config.compileWorkers,
-        ...(config.hedgeCompiles ? { hedge: DEFAULT_HEDGE } : {}),
-      });
+      const builder = new Builder({ backend: kind, arch: pool.device.arch, workers: config.compileWorkers });
       return new MeasureSession(kind, reason, builder, pool, mps);
     } catch (e) {
       if (mps) await stopMpsDaemon(mps);

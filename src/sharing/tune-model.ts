@@ -41,8 +41,6 @@ export async function tuneModel(o: TuneModelOptions): Promise<ModelTuningResult>
       percent: plan.percent,
       compileWorkers: plan.compileWorkers,
       backendOptions: o.backendOptions,
-      // slicetune's clients compile stragglers again; the baseline waits for them, as AutoTVM does.
-      hedgeCompiles: plan.mode === 'shared',
     }));
   try {
     checkSession(session, o);
@@ -172,8 +170,6 @@ function statsSince(before: BuilderStats, after: BuilderStats): BuilderStats {
     compiled: after.compiled - before.compiled,
     cacheHits: after.cacheHits - before.cacheHits,
     timedOut: after.timedOut - before.timedOut,
-    hedged: after.hedged - before.hedged,
-    hedgeWins: after.hedgeWins - before.hedgeWins,
   };
 }
 

@@ -187,7 +187,7 @@ export interface ModelTuningResult {
   servers: ServerSummary[];
   disturbance?: DisturbanceReport;
   stats: PoolStats;
-  /** This run's compiles: built, cache hits, build timeouts, stragglers compiled again (hedged). */
+  /** This run's compiles: built, cache hits, build timeouts. */
   compiles: BuilderStats;
   /** The signal stopped the run before every task reached its budget. */
   stopped: boolean;

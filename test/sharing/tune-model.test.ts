@@ -105,9 +105,9 @@ describe('tuneModel on the simulated GPU', () => {
       { runId: 'shared-1', status: 'finished', records: tasks.length * TRIALS },
     ]);
     // This run's compiles: one per distinct source (kernels and each task's reference), none
-    // past the build timeout; the simulated compiler is instant, so no straggler to hedge.
+    // past the build timeout.
     expect(result.compiles.compiled).toBeGreaterThanOrEqual(tasks.length * TRIALS);
-    expect(result.compiles).toMatchObject({ timedOut: 0, hedged: 0, hedgeWins: 0 });
+    expect(result.compiles.timedOut).toBe(0);
   });
 
   it('baseline: one client on one server, tasks one after another, nothing re-timed', async () => {

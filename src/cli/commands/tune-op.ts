@@ -90,7 +90,6 @@ export function register(program: Command): void {
         mechanism,
         slices: opts.servers,
         percent: opts.share,
-        hedgeCompiles: true,
       });
       const runId = randomUUID();
       store.startRun(runId, { command: 'tune-op', op, shape: shapeParts.join(','), ...opts });

@@ -4,9 +4,6 @@
  * binaries and hashes, and the simulated backend can tell which entry and arch a binary is for.
  */
 
-import { closeSync, openSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SlicetuneError } from '../../util/errors.js';
 import { hashOf } from '../../util/hash.js';
 import type { Compiler } from '../backend.js';
@@ -30,10 +27,8 @@ export function createSimCompiler(arch: string): Compiler {
 function compileSimulated(kernel: KernelSource, arch: string): KernelBinary {
   const started = performance.now();
   // Blocks this compile worker for good, as a compile that never ends would.
-  const stuck =
-    kernel.model.simBehavior === 'compile-hang' ||
-    (kernel.model.simBehavior === 'compile-straggler' && claimStraggler(kernel));
-  if (stuck) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  if (kernel.model.simBehavior === 'compile-hang')
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   const name = /^[\w$]+$/.test(kernel.entry) ? kernel.entry : 'kernel';
   const options = kernel.compileOptions ?? [];
   const diagnostics = checkSource(kernel.code, kernel.entry);
@@ -50,21 +45,6 @@ function compileSimulated(kernel: KernelSource, arch: string): KernelBinary {
   const header = `${MAGIC}\narch=${arch}\nentry=${kernel.entry}\noptions=${options.join(' ')}\n\n`;
   const bytes = new TextEncoder().encode(header + kernel.code);
   return { hash: hashOf(bytes), arch, bytes, compileMs: performance.now() - started, log: '' };
-}
-
-/** The file whose creation marks a `compile-straggler` source as compiled once already. */
-export function simStragglerMarker(kernel: KernelSource): string {
-  return join(tmpdir(), `slicetune-sim-straggler-${hashOf(kernel.code)}`);
-}
-
-/** True for the one compile (on this machine) that creates the marker: that one straggles. */
-function claimStraggler(kernel: KernelSource): boolean {
-  try {
-    closeSync(openSync(simStragglerMarker(kernel), 'wx'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Reads the header of a simulated binary; null when the bytes are not one (e.g. a real CUBIN). */
