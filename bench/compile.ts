@@ -24,6 +24,7 @@ import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
 import { getTemplate, referenceKernel } from '../src/templates/index.js';
 import { hashOf } from '../src/util/hash.js';
+import { machineCpuTicks } from '../src/util/proc.js';
 import { mean, quantile } from '../src/util/stats.js';
 import { compileUnderGpuWork } from './lib/compile-interference.js';
 import { hostCompiler } from './lib/host-compiler.js';
@@ -173,23 +174,6 @@ function statsCell(xs: number[]): string {
   return `${fmt(mean(xs))} / ${fmt(quantile(xs, 0.5))} / ${fmt(quantile(xs, 0.9))} / ${fmt(Math.max(...xs))}`;
 }
 
-/** The machine's CPU time by kind (/proc/stat, USER_HZ ticks); undefined where there is none. */
-function cpuTicks(): { busy: number; idle: number; steal: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]
-      ?.trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    if (!fields || fields.length < 8) return undefined;
-    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-    return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Kernel memory counters that move when pages change hands: faults, page migrations by
  * compaction, pages freed (a VM with free page reporting hands freed pages back to the host,
@@ -221,10 +205,10 @@ const memory: Record<string, Record<string, number>> = {};
 
 /** Runs a phase and says how the machine's CPUs spent it: busy, idle and stolen by the host. */
 async function phase<T>(name: string, run: () => Promise<T>): Promise<T> {
-  const before = cpuTicks();
+  const before = machineCpuTicks();
   const vmBefore = vmstat();
   const result = await run();
-  const after = cpuTicks();
+  const after = machineCpuTicks();
   const vmAfter = vmstat();
   if (vmBefore && vmAfter) {
     memory[name] = Object.fromEntries(VMSTAT_KEYS.map((k) => [k, (vmAfter[k] ?? 0) - (vmBefore[k] ?? 0)]));

@@ -14,7 +14,7 @@
 import type { DeviceChoice } from '../../src/gpu/device.js';
 import type { KernelSource } from '../../src/gpu/types.js';
 import { Builder } from '../../src/measure/builder.js';
-import { MeasureSession, type Prepared } from '../../src/measure/session.js';
+import { MeasureSession } from '../../src/measure/session.js';
 import { AUTOTVM_MEASURE_OPTIONS, DEFAULT_MEASURE_OPTIONS } from '../../src/measure/types.js';
 
 export const INTERFERENCE_CONDITIONS = ['idle', 'after', 'after+500', 'during'] as const;
@@ -50,8 +50,8 @@ export async function compileUnderGpuWork(
       { id: 'probe', kernel: probe.kernel, reference: probe.reference },
     ]);
     if (!prepared?.ok) throw new Error('the probe config did not compile');
-    const measureOnce = (options = DEFAULT_MEASURE_OPTIONS) =>
-      session.pool.measure([(prepared as Extract<Prepared, { ok: true }>).item], options);
+    const { item } = prepared;
+    const measureOnce = (options = DEFAULT_MEASURE_OPTIONS) => session.pool.measure([item], options);
     await builder.build(probe.kernels.slice(0, BATCH)); // start the workers outside the timings
     await measureOnce();
 

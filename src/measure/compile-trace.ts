@@ -11,6 +11,7 @@
  */
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { machineCpuTicks, procStatFields, USER_HZ_MS } from '../util/proc.js';
 
 export const COMPILE_TRACE_ENV = 'SLICETUNE_COMPILE_TRACE';
 
@@ -62,8 +63,6 @@ interface Snapshot {
   stealTicks?: number;
 }
 
-const USER_HZ_MS = 10; // /proc/stat counts USER_HZ (100 on Linux) ticks
-
 function readRunQueueNs(): number | undefined {
   try {
     const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
@@ -73,26 +72,10 @@ function readRunQueueNs(): number | undefined {
   }
 }
 
-function readStealTicks(): number | undefined {
-  try {
-    const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-    const steal = Number(first.trim().split(/\s+/)[8]);
-    return Number.isFinite(steal) ? steal : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The CPU this process last ran on (/proc/self/stat field 39). */
 function currentCpu(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = Number(fields[36]);
-    return Number.isFinite(cpu) ? cpu : undefined;
-  } catch {
-    return undefined;
-  }
+  const cpu = Number(procStatFields('/proc/self/stat')?.[36]);
+  return Number.isFinite(cpu) ? cpu : undefined;
 }
 
 /** Milliseconds a fixed 2-million-step integer loop takes (15-19 ms on the lent H100 machine). */
@@ -104,14 +87,13 @@ function timeSpin(): number {
   return performance.now() - t;
 }
 
-/** utime + stime ticks of each thread of this process, by thread id. */
+/** utime + stime ticks (proc(5) fields 14 and 15) of each thread of this process, by thread id. */
 function readThreadTicks(): Map<string, number> | undefined {
   try {
     const ticks = new Map<string, number>();
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks.set(tid, Number(fields[11]) + Number(fields[12]));
+      const fields = procStatFields(`/proc/self/task/${tid}/stat`);
+      if (fields) ticks.set(tid, Number(fields[11]) + Number(fields[12]));
     }
     return ticks;
   } catch {
@@ -168,7 +150,7 @@ function snapshot(): Snapshot {
     epoch: Date.now(),
     usage: process.resourceUsage(),
     runQueueNs: readRunQueueNs(),
-    stealTicks: readStealTicks(),
+    stealTicks: machineCpuTicks()?.steal,
   };
 }
 
