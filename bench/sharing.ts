@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { type DeviceChoice, probeDevices } from '../src/gpu/device.js';
 import type { DeviceInfo, SliceMechanism } from '../src/gpu/types.js';
 import { extractTasks, loadModel } from '../src/graph/index.js';
-import { MEASURE_PROTOCOLS, type MeasureProtocol } from '../src/measure/types.js';
+import { MEASURE_PROTOCOL_NAMES, MEASURE_PROTOCOLS, type MeasureProtocol } from '../src/measure/types.js';
 import { RecordStore } from '../src/records/store.js';
 import { planTuning } from '../src/sharing/planner.js';
 import { tuneModel } from '../src/sharing/tune-model.js';
@@ -55,7 +55,8 @@ const fidelity = {
 const strategyThreadsArg = argValue('strategy-threads', 'auto');
 const strategyThreads = strategyThreadsArg === 'auto' ? undefined : strategyThreadsArg === 'on';
 const measure = argValue('measure', 'quick') as MeasureProtocol;
-if (!(measure in MEASURE_PROTOCOLS)) throw new Error(`--measure must be quick or autotvm, got '${measure}'`);
+if (!(measure in MEASURE_PROTOCOLS))
+  throw new Error(`--measure must be one of ${MEASURE_PROTOCOL_NAMES.join(', ')}, got '${measure}'`);
 const measureOptions = MEASURE_PROTOCOLS[measure];
 const WITHIN = 0.03;
 
@@ -79,10 +80,10 @@ const json: Record<string, unknown> = {
 };
 const scratch = mkdtempSync(join(tmpdir(), 'bench-sharing-'));
 
-/** What the compile workers did: the shared runs are bound by it once the GPU waits on them. */
 /** Configs of each run compiled again alone, after it, to check its compile times. */
 const INFLATION_SAMPLES = 32;
 
+/** What the compile workers did: the shared runs are bound by it once the GPU waits on them. */
 interface CompileStats {
   kernels: number;
   meanMs: number;
