@@ -32,27 +32,18 @@ describe('slicetune tune --time-limit', () => {
   }, 60_000);
 
   it('refuses a time limit that is not a positive integer, naming the option', async () => {
-    const error = await runCommand(register, [
-      'tune',
-      'resnet18',
-      '--device',
-      'sim',
-      '--time-limit',
-      '0',
-    ]).catch((e: unknown) => e);
+    const error = await tuneError('--time-limit', '0');
     expect(isSlicetuneError(error)).toBe(true);
     expect(String((error as Error).message)).toMatch(/--time-limit/);
   });
 
   it('refuses an unknown measurement protocol, naming the option and the choices', async () => {
-    const error = await runCommand(register, [
-      'tune',
-      'resnet18',
-      '--device',
-      'sim',
-      '--measure',
-      'slow',
-    ]).catch((e: unknown) => e);
+    const error = await tuneError('--measure', 'slow');
     expect(String((error as Error).message)).toMatch(/--measure.*'slow'.*quick, autotvm/s);
   });
 });
+
+/** What `slicetune tune resnet18 --device sim <extra>` throws (its option checks run first). */
+function tuneError(...extra: string[]): Promise<unknown> {
+  return runCommand(register, ['tune', 'resnet18', '--device', 'sim', ...extra]).catch((e: unknown) => e);
+}
